@@ -1,0 +1,206 @@
+"""Importing documents (with their variables) and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from workbench.core.errors import NotFoundError, WorkbenchError
+from workbench.io.text_import import (
+    SUPPORTED_SUFFIXES,
+    ImportedText,
+    infer_variable_type,
+    read_document,
+    read_manifest,
+)
+from workbench.services import rows
+from workbench.services.changes import Changes, changed
+from workbench.services.data import ImportReport
+from workbench.services.history import Command
+from workbench.storage import models as m
+from workbench.storage import search_index
+from workbench.storage.models import new_uuid
+
+if TYPE_CHECKING:
+    from workbench.services.project import Project
+
+MANIFEST = "manifest.csv"
+# progress(done, total, file name) -> False to cancel; a cancelled import imports nothing.
+Progress = Callable[[int, int, str], bool]
+
+
+@dataclass(frozen=True)
+class _Item:
+    uuid: str
+    doc: ImportedText
+    variables: dict[str, str]
+
+
+class ImportDocuments(Command):
+    """Insert documents and their variable values as one step (undo removes them all)."""
+
+    def __init__(self, items: Sequence[tuple[ImportedText, dict[str, str]]]) -> None:
+        self.items = [_Item(new_uuid(), doc, dict(values)) for doc, values in items]
+        self.new_variables: list[str] = []
+        n = len(self.items)
+        self.label = f"import {n} document{'s' if n != 1 else ''}"
+
+    def apply(self, session: Session) -> Changes:
+        taken = set(session.scalars(select(m.Document.name)))
+        order = len(taken)
+        variables = self._variables(session)
+        for item in self.items:
+            name = _unique_name(item.doc.name, taken)
+            taken.add(name)
+            document = m.Document(
+                uuid=item.uuid,
+                name=name,
+                text=item.doc.text,
+                sha256=item.doc.sha256,
+                length=len(item.doc.text),
+                source_name=item.doc.source_name,
+                sort_order=order,
+            )
+            order += 1
+            session.add(document)
+            session.flush()
+            search_index.add(session, document.id, document.text)
+            for var_name, value in item.variables.items():
+                session.add(
+                    m.DocumentValue(
+                        document_id=document.id, variable_id=variables[var_name].id, value=value
+                    )
+                )
+        uuids = [i.uuid for i in self.items]
+        return changed(documents=uuids, variables=self.new_variables, created=uuids)
+
+    def _variables(self, session: Session) -> dict[str, m.Variable]:
+        existing = {v.name: v for v in session.scalars(select(m.Variable))}
+        wanted: dict[str, list[str]] = {}
+        for item in self.items:
+            for name, value in item.variables.items():
+                wanted.setdefault(name, []).append(value)
+        new = [name for name in wanted if name not in existing]
+        if not self.new_variables:
+            self.new_variables = [new_uuid() for _ in new]
+        for i, (name, var_uuid) in enumerate(zip(new, self.new_variables, strict=True)):
+            variable = m.Variable(
+                uuid=var_uuid,
+                name=name,
+                type=infer_variable_type(wanted[name]),
+                sort_order=len(existing) + i,
+            )
+            session.add(variable)
+            existing[name] = variable
+        session.flush()
+        return existing
+
+    def revert(self, session: Session) -> Changes:
+        uuids = [i.uuid for i in self.items]
+        found = session.execute(
+            select(m.Document.id, m.Document.text).where(m.Document.uuid.in_(uuids))
+        )
+        ids = []
+        for doc_id, body in found.all():
+            search_index.remove(session, doc_id, body)
+            ids.append(doc_id)
+        if session.scalar(select(m.Segment.id).where(m.Segment.document_id.in_(ids)).limit(1)):
+            raise WorkbenchError(
+                "the imported documents have been coded since; delete those passages first"
+            )
+        session.execute(delete(m.DocumentValue).where(m.DocumentValue.document_id.in_(ids)))
+        session.execute(delete(m.Document).where(m.Document.id.in_(ids)))
+        session.execute(delete(m.Variable).where(m.Variable.uuid.in_(self.new_variables)))
+        return changed(documents=uuids, variables=self.new_variables)
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], dict[str, dict[str, str]]]:
+    """Files to import (folders give their supported files, sorted) and the variables
+    from any manifest.csv in an imported folder, keyed by file name."""
+    files: list[Path] = []
+    variables: dict[str, dict[str, str]] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            manifest = path / MANIFEST
+            if manifest.is_file():
+                variables.update(read_manifest(manifest))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                )
+            )
+        else:
+            files.append(path)
+    return files, variables
+
+
+def import_paths(
+    project: Project, paths: Iterable[Path | str], progress: Progress | None = None
+) -> tuple[ImportReport, Changes]:
+    """Import files and folders. A bad file is reported and skipped; the rest go in as
+    one undoable step. A file whose text is already in the project is reported."""
+    files, manifest = expand_paths(paths)
+    with project.db.read() as session:
+        known = dict(session.execute(select(m.Document.sha256, m.Document.name)).all())
+    good: list[tuple[ImportedText, dict[str, str]]] = []
+    duplicates: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    for done, path in enumerate(files):
+        if progress is not None and not progress(done, len(files), path.name):
+            return ImportReport(), Changes()
+        try:
+            doc = read_document(path)
+        except WorkbenchError as exc:
+            failed.append((path.name, str(exc)))
+            continue
+        if doc.sha256 in known:
+            duplicates.append((path.name, known[doc.sha256]))
+            continue
+        known[doc.sha256] = doc.name
+        good.append((doc, manifest.get(path.name, manifest.get(path.stem, {}))))
+    if progress is not None:
+        progress(len(files), len(files), "")
+    if not good:
+        return ImportReport(duplicates=tuple(duplicates), failed=tuple(failed)), Changes()
+    command = ImportDocuments(good)
+    changes = project.run(command)
+    report = ImportReport(
+        imported=tuple(i.uuid for i in command.items),
+        duplicates=tuple(duplicates),
+        failed=tuple(failed),
+    )
+    return report, changes
+
+
+def find_document(project: Project, name: str) -> str:
+    """UUID of the document called `name` (or imported from file `name`, or with that UUID)."""
+    with project.db.read() as session:
+        for column in (m.Document.name, m.Document.source_name, m.Document.uuid):
+            found = list(session.scalars(select(m.Document.uuid).where(column == name)))
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise WorkbenchError(f"more than one document matches {name!r}; use its name")
+    raise NotFoundError(f"no document named {name!r}")
+
+
+def document_text(project: Project, uuid: str) -> str:
+    with project.db.read() as session:
+        return rows.get(session, m.Document, uuid).text

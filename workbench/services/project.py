@@ -1,0 +1,136 @@
+"""Create and open projects. A `Project` is the handle every service takes: the
+database, its undo history, and nothing else (no UI state, no current coder)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import func, select
+
+from workbench.core.errors import ProjectFileError, WorkbenchError
+from workbench.services.changes import Changes
+from workbench.services.codebook import DEFAULT_CODES
+from workbench.services.data import ProjectInfo
+from workbench.services.history import Command, History
+from workbench.services.links import DEFAULT_RELATIONS
+from workbench.storage import migrate
+from workbench.storage import models as m
+from workbench.storage.database import Database, check_project_file
+
+SUFFIX = ".wbp"
+
+
+class Project:
+    def __init__(self, db: Database, backup: Path | None = None) -> None:
+        self.db = db
+        self.history = History(db)
+        self.backup = backup  # the pre-upgrade copy made when opening, if any
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    def run(self, command: Command) -> Changes:
+        return self.history.run(command)
+
+    def undo(self) -> Changes:
+        return self.history.undo()
+
+    def redo(self) -> Changes:
+        return self.history.redo()
+
+    def save_copy(self, target: Path) -> None:
+        self.db.save_copy(Path(target))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def create_project(path: Path | str, name: str | None = None) -> Project:
+    """A new project file with the default codebook and relation types."""
+    path = Path(path)
+    if path.exists():
+        raise WorkbenchError(f"{path.name} already exists; open it, or choose another name")
+    if path.suffix != SUFFIX:
+        raise WorkbenchError(f"a project file name ends in {SUFFIX}: {path.name}")
+    if not path.parent.is_dir():
+        raise WorkbenchError(f"folder {path.parent} does not exist")
+    try:
+        migrate.create_file(path)
+    except (OSError, sqlite3.Error) as exc:
+        path.unlink(missing_ok=True)
+        raise WorkbenchError(f"cannot create {path.name}: {exc}") from exc
+    db = Database(path)
+    with db.write() as session:
+        session.add(m.Project(name=name or path.stem))
+        for order, (code_name, color) in enumerate(DEFAULT_CODES):
+            session.add(m.Code(name=code_name, color=color, sort_order=order))
+        for rel_name, symmetric, inverse in DEFAULT_RELATIONS:
+            session.add(m.RelationType(name=rel_name, symmetric=symmetric, inverse_name=inverse))
+    return Project(db)
+
+
+def open_project(path: Path | str, *, read_only: bool = False) -> Project:
+    """Open an existing project, upgrading an older one (after a backup). Anything that
+    is not a sound project, or is newer than this Workbench, is refused unchanged."""
+    path = Path(path)
+    if read_only:
+        check = check_project_file(path)
+        if check.revision != migrate.head_revision():
+            raise ProjectFileError(
+                f"{path.name} needs an upgrade (schema {check.revision}); it cannot be opened"
+                " read-only"
+                if check.revision in migrate.known_revisions()
+                else f"{path.name} was made by a newer Workbench (schema {check.revision})"
+            )
+        return Project(Database(path, read_only=True))
+    backup = migrate.ensure_current(path)
+    return Project(Database(path), backup=backup)
+
+
+def project_info(project: Project) -> ProjectInfo:
+    counted = {
+        "documents": m.Document,
+        "codes": m.Code,
+        "segments": m.Segment,
+        "codings": m.Coding,
+        "links": m.Link,
+        "coders": m.Coder,
+    }
+    with project.db.read() as session:
+        counts = {
+            k: session.scalar(select(func.count(model.id))) or 0 for k, model in counted.items()
+        }
+        row = session.scalars(select(m.Project)).first()
+    with closing(project.db.engine.raw_connection()) as raw:
+        revision = raw.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        integrity = "; ".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+    if problems and integrity == "ok":
+        integrity = f"{len(problems)} broken references"
+    return ProjectInfo(
+        uuid=row.uuid if row else "",
+        name=row.name if row else project.path.stem,
+        path=str(project.path),
+        revision=revision,
+        integrity=integrity,
+        counts=counts,
+    )

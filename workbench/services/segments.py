@@ -1,0 +1,298 @@
+"""Segments: passages one coder marked, carrying one or more codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.core.errors import ValidationError
+from workbench.services import rows
+from workbench.services.changes import Changes, changed
+from workbench.services.history import Command
+from workbench.storage import models as m
+from workbench.storage.models import new_uuid, utc_now
+
+if TYPE_CHECKING:
+    from workbench.services.project import Project
+
+
+def check_bounds(document: m.Document, start: int, end: int) -> None:
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise ValidationError("start and end must be whole numbers")
+    if start < 0 or end > document.length or start >= end:
+        raise ValidationError(
+            f"passage [{start}, {end}) does not fit {document.name!r}"
+            f" (length {document.length}; start must be before end)"
+        )
+
+
+def _doc_uuid(session: Session, segment: m.Segment) -> str:
+    return rows.uuid_of(session, m.Document, segment.document_id) or ""
+
+
+class CreateSegment(Command):
+    def __init__(
+        self,
+        document_uuid: str,
+        start: int,
+        end: int,
+        code_uuids: Sequence[str],
+        coder_uuid: str,
+        memo: str = "",
+    ) -> None:
+        if len(set(code_uuids)) != len(code_uuids):
+            raise ValidationError("the same code is given twice")
+        self.uuid = new_uuid()
+        self.document_uuid = document_uuid
+        self.start, self.end = start, end
+        self.code_uuids = list(code_uuids)
+        self.coding_uuids = [new_uuid() for _ in code_uuids]
+        self.coder_uuid = coder_uuid
+        self.memo = memo
+        self.created_at = utc_now()
+        self.label = "code passage"
+
+    def apply(self, session: Session) -> Changes:
+        document = rows.get(session, m.Document, self.document_uuid)
+        check_bounds(document, self.start, self.end)
+        coder = rows.get(session, m.Coder, self.coder_uuid)
+        segment = m.Segment(
+            uuid=self.uuid,
+            document_id=document.id,
+            coder_id=coder.id,
+            start=self.start,
+            end=self.end,
+            memo=self.memo,
+            created_at=self.created_at,
+            updated_at=self.created_at,
+        )
+        session.add(segment)
+        session.flush()
+        for code_uuid, coding_uuid in zip(self.code_uuids, self.coding_uuids, strict=True):
+            code = rows.get(session, m.Code, code_uuid)
+            session.add(
+                m.Coding(
+                    uuid=coding_uuid,
+                    segment_id=segment.id,
+                    code_id=code.id,
+                    created_at=self.created_at,
+                )
+            )
+        return changed(
+            segments=[self.uuid],
+            documents=[self.document_uuid],
+            codes=self.code_uuids,
+            created=[self.uuid],
+        )
+
+    def revert(self, session: Session) -> Changes:
+        session.delete(rows.get(session, m.Segment, self.uuid))  # codings cascade
+        return changed(segments=[self.uuid], documents=[self.document_uuid], codes=self.code_uuids)
+
+
+class _SegmentEdit(Command):
+    """Base for edits that change columns of one segment and stamp updated_at."""
+
+    def __init__(self, uuid: str) -> None:
+        self.uuid = uuid
+        self.before: dict[str, Any] = {}
+        self.after: dict[str, Any] = {}
+        self.document_uuid = ""
+
+    def _set(self, session: Session, values: dict[str, Any]) -> Changes:
+        segment = rows.get(session, m.Segment, self.uuid)
+        for key, value in values.items():
+            setattr(segment, key, value)
+        self.document_uuid = _doc_uuid(session, segment)
+        return changed(segments=[self.uuid], documents=[self.document_uuid])
+
+    def revert(self, session: Session) -> Changes:
+        return self._set(session, self.before)
+
+
+class SetBounds(_SegmentEdit):
+    label = "change passage bounds"
+
+    def __init__(self, uuid: str, start: int, end: int) -> None:
+        super().__init__(uuid)
+        self.start, self.end = start, end
+
+    def apply(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.uuid)
+        check_bounds(session.get_one(m.Document, segment.document_id), self.start, self.end)
+        self.before = {"start": segment.start, "end": segment.end, "updated_at": segment.updated_at}
+        return self._set(session, {"start": self.start, "end": self.end, "updated_at": utc_now()})
+
+
+class SetSegmentMemo(_SegmentEdit):
+    label = "edit memo"
+
+    def __init__(self, uuid: str, memo: str) -> None:
+        super().__init__(uuid)
+        self.memo = memo
+
+    def apply(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.uuid)
+        self.before = {"memo": segment.memo, "updated_at": segment.updated_at}
+        return self._set(session, {"memo": self.memo, "updated_at": utc_now()})
+
+
+class AddCode(Command):
+    label = "add code"
+
+    def __init__(self, segment_uuid: str, code_uuid: str) -> None:
+        self.segment_uuid, self.code_uuid = segment_uuid, code_uuid
+        self.coding_uuid = new_uuid()
+        self.document_uuid = ""
+
+    def apply(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.segment_uuid)
+        code = rows.get(session, m.Code, self.code_uuid)
+        exists = session.scalar(
+            select(m.Coding.id).where(
+                (m.Coding.segment_id == segment.id) & (m.Coding.code_id == code.id)
+            )
+        )
+        if exists:
+            raise ValidationError(f"the passage already has code {code.name!r}")
+        session.add(m.Coding(uuid=self.coding_uuid, segment_id=segment.id, code_id=code.id))
+        self.document_uuid = _doc_uuid(session, segment)
+        return changed(
+            segments=[self.segment_uuid], codes=[self.code_uuid], documents=[self.document_uuid]
+        )
+
+    def revert(self, session: Session) -> Changes:
+        session.delete(rows.get(session, m.Coding, self.coding_uuid))
+        return changed(
+            segments=[self.segment_uuid], codes=[self.code_uuid], documents=[self.document_uuid]
+        )
+
+
+class RemoveCode(Command):
+    """Remove one code from a passage; the passage stays even with no code left."""
+
+    label = "remove code"
+
+    def __init__(self, segment_uuid: str, code_uuid: str) -> None:
+        self.segment_uuid, self.code_uuid = segment_uuid, code_uuid
+        self.snap: dict[str, Any] = {}
+        self.document_uuid = ""
+
+    def apply(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.segment_uuid)
+        code = rows.get(session, m.Code, self.code_uuid)
+        coding = session.scalar(
+            select(m.Coding).where(
+                (m.Coding.segment_id == segment.id) & (m.Coding.code_id == code.id)
+            )
+        )
+        if coding is None:
+            raise ValidationError(f"the passage does not have code {code.name!r}")
+        self.snap = rows.snapshot(coding)
+        self.document_uuid = _doc_uuid(session, segment)
+        session.delete(coding)
+        return changed(
+            segments=[self.segment_uuid], codes=[self.code_uuid], documents=[self.document_uuid]
+        )
+
+    def revert(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.segment_uuid)
+        code = rows.get(session, m.Code, self.code_uuid)
+        rows.restore(session, m.Coding, self.snap, segment_id=segment.id, code_id=code.id)
+        return changed(
+            segments=[self.segment_uuid], codes=[self.code_uuid], documents=[self.document_uuid]
+        )
+
+
+class DeleteSegment(Command):
+    """Delete a passage with its codings and links; undo restores all of them."""
+
+    label = "delete passage"
+
+    def __init__(self, uuid: str) -> None:
+        self.uuid = uuid
+        self.segment: dict[str, Any] = {}
+        self.codings: list[tuple[dict[str, Any], str]] = []
+        self.links: list[dict[str, Any]] = []
+        self.document_uuid = ""
+
+    def apply(self, session: Session) -> Changes:
+        segment = rows.get(session, m.Segment, self.uuid)
+        self.document_uuid = _doc_uuid(session, segment)
+        self.segment = rows.snapshot(segment)
+        self.codings = [
+            (rows.snapshot(c), rows.uuid_of(session, m.Code, c.code_id) or "")
+            for c in session.scalars(select(m.Coding).where(m.Coding.segment_id == segment.id))
+        ]
+        self.links = []
+        for link in session.scalars(
+            select(m.Link).where(
+                (m.Link.source_id == segment.id) | (m.Link.target_id == segment.id)
+            )
+        ):
+            snap = rows.snapshot(link)
+            snap["source_uuid"] = rows.uuid_of(session, m.Segment, link.source_id)
+            snap["target_uuid"] = rows.uuid_of(session, m.Segment, link.target_id)
+            self.links.append(snap)
+        session.delete(segment)  # codings and links cascade in the database
+        return self._changes()
+
+    def revert(self, session: Session) -> Changes:
+        segment = rows.restore(session, m.Segment, self.segment)
+        for snap, code_uuid in self.codings:
+            code = rows.get(session, m.Code, code_uuid)
+            rows.restore(session, m.Coding, snap, segment_id=segment.id, code_id=code.id)
+        for snap in self.links:
+            values = dict(snap)
+            source = rows.get(session, m.Segment, values.pop("source_uuid"))
+            target = rows.get(session, m.Segment, values.pop("target_uuid"))
+            rows.restore(session, m.Link, values, source_id=source.id, target_id=target.id)
+        return self._changes()
+
+    def _changes(self) -> Changes:
+        linked = {s["source_uuid"] for s in self.links} | {s["target_uuid"] for s in self.links}
+        return changed(
+            segments=[self.uuid, *linked],
+            documents=[self.document_uuid],
+            codes=[c for _, c in self.codings],
+            links=[s["uuid"] for s in self.links],
+        )
+
+
+# --- facade -------------------------------------------------------------------------
+
+
+def create_segment(
+    project: Project,
+    document_uuid: str,
+    start: int,
+    end: int,
+    code_uuids: Sequence[str],
+    coder_uuid: str,
+    memo: str = "",
+) -> Changes:
+    """Mark [start, end) with codes. `changes.created[0]` is the new segment's UUID."""
+    return project.run(CreateSegment(document_uuid, start, end, code_uuids, coder_uuid, memo))
+
+
+def set_bounds(project: Project, uuid: str, start: int, end: int) -> Changes:
+    return project.run(SetBounds(uuid, start, end))
+
+
+def set_memo(project: Project, uuid: str, memo: str) -> Changes:
+    return project.run(SetSegmentMemo(uuid, memo))
+
+
+def add_code(project: Project, segment_uuid: str, code_uuid: str) -> Changes:
+    return project.run(AddCode(segment_uuid, code_uuid))
+
+
+def remove_code(project: Project, segment_uuid: str, code_uuid: str) -> Changes:
+    return project.run(RemoveCode(segment_uuid, code_uuid))
+
+
+def delete_segment(project: Project, uuid: str) -> Changes:
+    return project.run(DeleteSegment(uuid))

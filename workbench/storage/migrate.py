@@ -1,0 +1,114 @@
+"""Migration runner (DESIGN §3): new → create and stamp; older → back up, then upgrade
+on a foreign-keys-OFF connection in batch mode, then foreign_key_check; unknown or
+newer → refuse, leaving the file untouched."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from workbench import paths
+from workbench.core.errors import ProjectFileError, ProjectTooNewError
+from workbench.storage.database import APPLICATION_ID, check_project_file, make_engine
+from workbench.storage.models import Base
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(paths.migrations_dir()))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    head = _scripts().get_current_head()
+    assert head is not None, "migrations folder has no revisions"
+    return head
+
+
+def known_revisions() -> list[str]:
+    """Oldest first."""
+    return [s.revision for s in reversed(list(_scripts().walk_revisions()))]
+
+
+def create_file(path: Path) -> None:
+    """A new, empty project file at the head revision (no rows yet)."""
+    engine = make_engine(path)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+            Base.metadata.create_all(conn)
+            MigrationContext.configure(conn).stamp(_scripts(), "head")
+    finally:
+        engine.dispose()
+
+
+def backup_path(path: Path, revision: str) -> Path:
+    return path.with_name(f"{path.name}.{revision}.bak")
+
+
+def _backup(path: Path, target: Path) -> None:
+    # The sqlite3 backup API copies a consistent snapshot even with a WAL beside it.
+    with (
+        closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as src,
+        closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def ensure_current(path: Path) -> Path | None:
+    """Bring an existing project to the head revision. Returns the backup made, if any.
+
+    Refuses (unchanged file) anything `check_project_file` refuses, and revisions this
+    Workbench does not know — those come from a newer Workbench.
+    """
+    check = check_project_file(path)
+    revisions = known_revisions()
+    if check.revision not in revisions:
+        raise ProjectTooNewError(
+            f"{path.name} was made by a newer Workbench (schema {check.revision});"
+            " update Workbench to open it"
+        )
+    if check.revision == revisions[-1]:
+        return None
+    backup = backup_path(path, check.revision)
+    _backup(path, backup)
+    engine = make_engine(path, foreign_keys=False)
+    try:
+        with engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+            conn.commit()
+            problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    except Exception as exc:
+        engine.dispose()
+        _restore(backup, path)
+        raise ProjectFileError(
+            f"upgrading {path.name} failed ({exc}); the file was restored unchanged"
+        ) from exc
+    engine.dispose()
+    if problems:
+        _restore(backup, path)
+        raise ProjectFileError(
+            f"upgrading {path.name} left {len(problems)} broken references;"
+            " the file was restored unchanged"
+        )
+    return backup
+
+
+def _restore(backup: Path, path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(backup, path)

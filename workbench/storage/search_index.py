@@ -1,0 +1,21 @@
+"""Keeps the FTS5 index in step with documents (see schema_sql.SEARCH_INDEX)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def add(session: Session, document_id: int, body: str) -> None:
+    session.execute(
+        text("INSERT INTO document_fts(rowid, text) VALUES (:id, :body)"),
+        {"id": document_id, "body": body},
+    )
+
+
+def remove(session: Session, document_id: int, body: str) -> None:
+    # External-content FTS5 needs the old text to delete its tokens.
+    session.execute(
+        text("INSERT INTO document_fts(document_fts, rowid, text) VALUES ('delete', :id, :body)"),
+        {"id": document_id, "body": body},
+    )
