@@ -1,0 +1,96 @@
+"""Search (FTS5 + regex), retrieval by codes, and the window's coding rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.core.errors import ValidationError
+from workbench.services import codebook, coders, coding, queries, retrieve, search
+from workbench.services.documents import document_text
+
+
+def _code(project, path: str) -> str:
+    return next(c.uuid for c in queries.codebook(project) if c.path == path)
+
+
+def test_plain_search_finds_every_occurrence_with_exact_offsets(project) -> None:
+    hits = search.search(project, "Geneva")
+    assert hits, "the sample corpus mentions Geneva"
+    docs = {d.uuid: d for d in queries.documents(project)}
+    for hit in hits:
+        text = document_text(project, hit.document_uuid)
+        assert text[hit.start : hit.end].casefold() == "geneva"
+        assert hit.match == text[hit.start : hit.end]
+        assert hit.document == docs[hit.document_uuid].name
+    expected = sum(document_text(project, d).casefold().count("geneva") for d in docs)
+    assert len(hits) == expected
+
+
+def test_plain_search_is_case_insensitive_and_phrase_aware(project) -> None:
+    lower = search.search(project, "russian forces")
+    assert lower and all(h.match.casefold() == "russian forces" for h in lower)
+    assert len(search.search(project, "RUSSIAN FORCES")) == len(lower)
+    assert search.search(project, "   ") == []
+
+
+def test_regex_search_and_bad_regex(project) -> None:
+    hits = search.search(project, r"\bPutin'?s?\b", regex=True)
+    assert hits and all(h.match.startswith("Putin") for h in hits)
+    with pytest.raises(ValidationError, match="regular expression"):
+        search.search(project, "(unclosed", regex=True)
+
+
+def test_code_all_hits_is_one_undo_step(project, coder) -> None:
+    hits = search.search(project, "Geneva")
+    actor = _code(project, "actor")
+    before = queries.code_counts(project).get(actor, 0)
+    changes = coding.code_many(
+        project, [(h.document_uuid, h.start, h.end) for h in hits], actor, coder
+    )
+    assert queries.code_counts(project)[actor] == before + len(hits)
+    assert len(changes.segments) == len(hits)
+    # Already coded: nothing more to do.
+    assert coding.code_many(
+        project, [(h.document_uuid, h.start, h.end) for h in hits], actor, coder
+    ).empty
+    project.undo()
+    assert queries.code_counts(project).get(actor, 0) == before
+
+
+def test_same_coder_same_bounds_adds_code_to_existing_segment(project, coder) -> None:
+    doc = queries.documents(project)[0].uuid
+    motive, actor = _code(project, "motive"), _code(project, "actor")
+    first = coding.code_passage(project, doc, 10, 20, [motive], coder).created[0]
+    coding.code_passage(project, doc, 10, 20, [actor], coder)
+    segs = queries.segments_of_document(project, doc)
+    assert [s.uuid for s in segs] == [first]
+    assert set(segs[0].code_uuids) == {motive, actor}
+    with pytest.raises(ValidationError):
+        coding.code_passage(project, doc, 10, 20, [actor], coder)
+    bob = coders.ensure_coder(project, "bob")
+    coding.code_passage(project, doc, 10, 20, [actor], bob)
+    assert len(queries.segments_of_document(project, doc)) == 2
+
+
+def test_retrieve_any_all_descendants_coder_and_variables(project, coder) -> None:
+    docs = queries.documents(project)
+    motive, actor = _code(project, "motive"), _code(project, "actor")
+    putin = codebook.create_code(project, "Putin", actor).created[0]
+    bob = coders.ensure_coder(project, "bob")
+    a = coding.code_passage(project, docs[0].uuid, 0, 5, [motive, putin], coder).created[0]
+    b = coding.code_passage(project, docs[1].uuid, 3, 9, [motive], bob).created[0]
+    c = coding.code_passage(project, docs[2].uuid, 1, 4, [actor], coder).created[0]
+
+    def uuids(**kw) -> list[str]:
+        return [r.segment.uuid for r in retrieve.retrieve(project, **kw)]
+
+    assert uuids(code_uuids=[motive]) == [a, b]
+    assert sorted(uuids(code_uuids=[actor])) == sorted([a, c])  # Putin counts as actor
+    assert uuids(code_uuids=[actor], descendants=False) == [c]
+    assert uuids(code_uuids=[motive, actor], mode="all") == [a]
+    assert uuids(code_uuids=[motive], coder_uuids=[bob]) == [b]
+    outlet = docs[1].variables["outlet"]
+    assert uuids(code_uuids=[motive], variables={"outlet": outlet}) == [b]
+    found = retrieve.retrieve(project, [motive])[0]
+    assert found.text == document_text(project, docs[0].uuid)[0:5]
+    assert found.document == docs[0].name
