@@ -1,0 +1,1 @@
+"""Qt item models filled from `workbench.services` plain data."""

@@ -1,0 +1,1 @@
+"""Small widgets the main window is assembled from."""
