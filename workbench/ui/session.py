@@ -10,24 +10,59 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from workbench.core.errors import WorkbenchError
 from workbench.services import queries
 from workbench.services.changes import Changes
-from workbench.services.data import DocumentInfo, VariableInfo
+from workbench.services.coders import ensure_coder
+from workbench.services.data import CodeInfo, CoderInfo, DocumentInfo, VariableInfo
 from workbench.services.documents import document_text, find_document
 from workbench.services.history import Command
-from workbench.services.project import Project, project_info
+from workbench.services.project import Project, project_name
+
+
+class _ServiceStep(QUndoCommand):
+    """A QUndoStack entry for a command the service history already applied.
+
+    The service runs the command first (so a refused command never reaches the stack);
+    afterwards this entry's undo/redo drive the service history, which stays in step
+    because every change in the window goes through `ProjectSession.run`."""
+
+    def __init__(self, session: ProjectSession, label: str) -> None:
+        super().__init__(label)
+        self._session = session
+        self._done = True  # QUndoStack.push calls redo() at once: skip that first call
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._session._apply(self._session.project.redo)
+
+    def undo(self) -> None:
+        self._session._apply(self._session.project.undo)
 
 
 class ProjectSession(QObject):
     """One open project as the UI sees it. The composition root creates and closes it."""
 
     changed = Signal(object)  # Changes, after every command, undo and redo
+    # A view asks to show a passage: (document uuid, start, end) in code points.
+    navigate_requested = Signal(str, int, int)
+    coder_filter_changed = Signal()
+    error = Signal(str)  # a service refused something during undo/redo
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._project: Project | None = project
-        self.name = project_info(project).name
+        self.name = project_name(project)
+        self.undo_stack = QUndoStack(self)
+        self.coder_uuid: str | None = None
+        self.coder_name = ""
+        self.last_code_uuid: str | None = None  # for "Q: apply the last code again"
+        # None: show every coder's segments; else only these coders' segments.
+        self.coder_filter: frozenset[str] | None = None
 
     @property
     def project(self) -> Project:
@@ -62,22 +97,49 @@ class ProjectSession(QObject):
     def find_document(self, name: str) -> str:
         return find_document(self.project, name)
 
+    def codebook(self) -> list[CodeInfo]:
+        return queries.codebook(self.project)
+
+    def coders(self) -> list[CoderInfo]:
+        return queries.coders(self.project)
+
+    # Who is coding, and whose segments are shown.
+
+    def set_coder(self, name: str) -> str:
+        """Register `name` in the project if new (not an undo step) and code as them."""
+        self.coder_uuid = ensure_coder(self.project, name)
+        self.coder_name = name
+        return self.coder_uuid
+
+    def set_coder_filter(self, coders: frozenset[str] | None) -> None:
+        self.coder_filter = coders
+        self.coder_filter_changed.emit()
+
+    def shows_coder(self, coder_uuid: str) -> bool:
+        return self.coder_filter is None or coder_uuid in self.coder_filter
+
     # Changes: one service command, then tell the views what it touched.
 
     def run(self, command: Command) -> Changes:
+        """Apply a service command; raises WorkbenchError (nothing changed) if refused."""
         changes = self.project.run(command)
+        self.undo_stack.push(_ServiceStep(self, command.label))
         self.changed.emit(changes)
         return changes
 
-    def undo(self) -> Changes:
-        changes = self.project.undo()
-        self.changed.emit(changes)
-        return changes
+    def undo(self) -> None:
+        self.undo_stack.undo()
 
-    def redo(self) -> Changes:
-        changes = self.project.redo()
+    def redo(self) -> None:
+        self.undo_stack.redo()
+
+    def _apply(self, step: object) -> None:
+        try:
+            changes = step()  # type: ignore[operator]
+        except WorkbenchError as exc:
+            self.error.emit(str(exc))
+            return
         self.changed.emit(changes)
-        return changes
 
     def close(self) -> None:
         """Close the project (checkpointing it into one file). Safe to call twice."""
