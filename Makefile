@@ -26,6 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench
 
+## Make a project file at every schema revision that lacks one (tests/fixtures/).
+fixtures: $(STAMP)
+	$(PY) tests/fixtures/make_fixtures.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports

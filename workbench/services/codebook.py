@@ -13,7 +13,7 @@ from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.history import Command
 from workbench.storage import models as m
-from workbench.storage.models import new_uuid
+from workbench.storage.models import new_uuid, utc_now
 
 if TYPE_CHECKING:
     from workbench.services.project import Project
@@ -104,6 +104,7 @@ class CreateCode(Command):
         self.color = check_color(color) if color else None
         self.shortcut = shortcut.strip()
         self.description = description
+        self.created_at = utc_now()  # fixed here so redo recreates the same row
         self.label = f"new code {self.name}"
 
     def apply(self, session: Session) -> Changes:
@@ -121,6 +122,7 @@ class CreateCode(Command):
                 shortcut=self.shortcut,
                 description=self.description,
                 sort_order=order,
+                created_at=self.created_at,
             )
         )
         return changed(codes=[self.uuid], created=[self.uuid])
@@ -178,8 +180,9 @@ class MoveCode(Command):
         self.uuid = uuid
         self.parent_uuid = parent_uuid
         self.index = index
-        self.orders: dict[int, int] = {}
-        self.old_parent: int | None = None
+        # By UUID, not integer id: undoing a later delete restores rows with new ids.
+        self.orders: dict[str, int] = {}
+        self.old_parent: str | None = None
 
     def apply(self, session: Session) -> Changes:
         code = rows.get(session, m.Code, self.uuid)
@@ -188,10 +191,11 @@ class MoveCode(Command):
             raise ValidationError("a code cannot be moved into itself or one of its children")
         if parent_id != code.parent_id:
             _check_unique(session, parent_id, code.name, code.id)
-        self.old_parent = code.parent_id
+        old_parent_id = code.parent_id
+        self.old_parent = rows.uuid_of(session, m.Code, old_parent_id)
         old_siblings = _siblings(session, code.parent_id, exclude=code.id)
         new_siblings = _siblings(session, parent_id, exclude=code.id)
-        self.orders = {c.id: c.sort_order for c in old_siblings + new_siblings + [code]}
+        self.orders = {c.uuid: c.sort_order for c in old_siblings + new_siblings + [code]}
         index = (
             len(new_siblings) if self.index is None else max(0, min(self.index, len(new_siblings)))
         )
@@ -199,16 +203,16 @@ class MoveCode(Command):
         code.parent_id = parent_id
         for order, sibling in enumerate(new_siblings):
             sibling.sort_order = order
-        if self.old_parent != parent_id:
+        if old_parent_id != parent_id:
             for order, sibling in enumerate(old_siblings):
                 sibling.sort_order = order
         return changed(codes=[self.uuid])
 
     def revert(self, session: Session) -> Changes:
         code = rows.get(session, m.Code, self.uuid)
-        code.parent_id = self.old_parent
-        for code_id, order in self.orders.items():
-            session.get_one(m.Code, code_id).sort_order = order
+        code.parent_id = _parent_id(session, self.old_parent)
+        for uuid, order in self.orders.items():
+            rows.get(session, m.Code, uuid).sort_order = order
         return changed(codes=[self.uuid])
 
 

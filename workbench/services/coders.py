@@ -12,7 +12,7 @@ from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.history import Command
 from workbench.storage import models as m
-from workbench.storage.models import new_uuid
+from workbench.storage.models import new_uuid, utc_now
 
 if TYPE_CHECKING:
     from workbench.services.project import Project
@@ -35,6 +35,7 @@ class CreateCoder(Command):
     def __init__(self, name: str) -> None:
         self.uuid = new_uuid()
         self.name = clean_coder_name(name)
+        self.created_at = utc_now()  # fixed here so redo recreates the same row
         self.label = f"add coder {self.name}"
 
     def apply(self, session: Session) -> Changes:
@@ -42,7 +43,12 @@ class CreateCoder(Command):
             raise ValidationError(f"there is already a coder named {self.name!r}")
         count = session.scalar(select(func.count(m.Coder.id))) or 0
         session.add(
-            m.Coder(uuid=self.uuid, name=self.name, color=CODER_COLORS[count % len(CODER_COLORS)])
+            m.Coder(
+                uuid=self.uuid,
+                name=self.name,
+                color=CODER_COLORS[count % len(CODER_COLORS)],
+                created_at=self.created_at,
+            )
         )
         return changed(coders=[self.uuid], created=[self.uuid])
 

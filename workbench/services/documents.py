@@ -24,7 +24,7 @@ from workbench.services.data import ImportReport
 from workbench.services.history import Command
 from workbench.storage import models as m
 from workbench.storage import search_index
-from workbench.storage.models import new_uuid
+from workbench.storage.models import new_uuid, utc_now
 
 if TYPE_CHECKING:
     from workbench.services.project import Project
@@ -39,13 +39,19 @@ class _Item:
     uuid: str
     doc: ImportedText
     variables: dict[str, str]
+    value_uuids: dict[str, str]  # variable name -> document_value UUID
 
 
 class ImportDocuments(Command):
     """Insert documents and their variable values as one step (undo removes them all)."""
 
     def __init__(self, items: Sequence[tuple[ImportedText, dict[str, str]]]) -> None:
-        self.items = [_Item(new_uuid(), doc, dict(values)) for doc, values in items]
+        # UUIDs and the time chosen here so redo recreates exactly the same rows.
+        self.items = [
+            _Item(new_uuid(), doc, dict(values), {name: new_uuid() for name in values})
+            for doc, values in items
+        ]
+        self.imported_at = utc_now()
         self.new_variables: list[str] = []
         n = len(self.items)
         self.label = f"import {n} document{'s' if n != 1 else ''}"
@@ -64,6 +70,7 @@ class ImportDocuments(Command):
                 sha256=item.doc.sha256,
                 length=len(item.doc.text),
                 source_name=item.doc.source_name,
+                imported_at=self.imported_at,
                 sort_order=order,
             )
             order += 1
@@ -73,7 +80,10 @@ class ImportDocuments(Command):
             for var_name, value in item.variables.items():
                 session.add(
                     m.DocumentValue(
-                        document_id=document.id, variable_id=variables[var_name].id, value=value
+                        uuid=item.value_uuids[var_name],
+                        document_id=document.id,
+                        variable_id=variables[var_name].id,
+                        value=value,
                     )
                 )
         uuids = [i.uuid for i in self.items]

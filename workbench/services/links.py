@@ -12,7 +12,7 @@ from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.history import Command
 from workbench.storage import models as m
-from workbench.storage.models import new_uuid
+from workbench.storage.models import new_uuid, utc_now
 
 if TYPE_CHECKING:
     from workbench.services.project import Project
@@ -50,6 +50,7 @@ class CreateLink(Command):
         self.uuid = new_uuid()
         self.source_uuid, self.target_uuid = source_uuid, target_uuid
         self.relation, self.coder_uuid, self.memo = relation, coder_uuid, memo
+        self.created_at = utc_now()  # fixed here so redo recreates the same row
         self.documents: list[str] = []
 
     def apply(self, session: Session) -> Changes:
@@ -75,6 +76,7 @@ class CreateLink(Command):
                 relation_type_id=relation.id,
                 coder_id=coder_id,
                 memo=self.memo,
+                created_at=self.created_at,
             )
         )
         self.documents = [

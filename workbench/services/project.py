@@ -10,7 +10,7 @@ from types import TracebackType
 
 from sqlalchemy import func, select
 
-from workbench.core.errors import ProjectFileError, WorkbenchError
+from workbench.core.errors import ProjectFileError, ProjectTooNewError, WorkbenchError
 from workbench.services.changes import Changes
 from workbench.services.codebook import DEFAULT_CODES
 from workbench.services.data import ProjectInfo
@@ -94,16 +94,26 @@ def open_project(path: Path | str, *, read_only: bool = False) -> Project:
     path = Path(path)
     if read_only:
         check = check_project_file(path)
+        if check.revision not in migrate.known_revisions():
+            raise ProjectTooNewError(
+                f"{path.name} was made by a newer Workbench (schema {check.revision});"
+                " update Workbench to open it"
+            )
         if check.revision != migrate.head_revision():
             raise ProjectFileError(
                 f"{path.name} needs an upgrade (schema {check.revision}); it cannot be opened"
                 " read-only"
-                if check.revision in migrate.known_revisions()
-                else f"{path.name} was made by a newer Workbench (schema {check.revision})"
             )
         return Project(Database(path, read_only=True))
     backup = migrate.ensure_current(path)
     return Project(Database(path), backup=backup)
+
+
+def project_name(project: Project) -> str:
+    """The project's name, cheaply (project_info also checks integrity)."""
+    with project.db.read() as session:
+        name = session.scalar(select(m.Project.name))
+    return name or project.path.stem
 
 
 def project_info(project: Project) -> ProjectInfo:

@@ -95,8 +95,10 @@ def codebook(project: Project) -> list[CodeInfo]:
 
 _SEGMENTS_SQL = """
 SELECT s.uuid, d.uuid, s.start, s."end", c.uuid, c.name, s.memo, s.created_at, s.updated_at,
-       (SELECT group_concat(k.uuid, ' ') FROM coding g JOIN code k ON k.id = g.code_id
-        WHERE g.segment_id = s.id ORDER BY g.id) AS codes
+       (SELECT group_concat(u, ' ') FROM (
+            -- An ORDER BY next to group_concat is ignored; order the rows it reads.
+            SELECT k.uuid AS u FROM coding g JOIN code k ON k.id = g.code_id
+            WHERE g.segment_id = s.id ORDER BY g.id)) AS codes
 FROM segment s JOIN document d ON d.id = s.document_id JOIN coder c ON c.id = s.coder_id
 """
 

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 def check_bounds(document: m.Document, start: int, end: int) -> None:
     if not (isinstance(start, int) and isinstance(end, int)):
-        raise ValidationError("start and end must be whole numbers")
+        raise ValidationError(
+            f"passage [{start!r}, {end!r}) in {document.name!r}: start and end must be whole"
+            " numbers"
+        )
     if start < 0 or end > document.length or start >= end:
         raise ValidationError(
             f"passage [{start}, {end}) does not fit {document.name!r}"
@@ -101,6 +104,7 @@ class _SegmentEdit(Command):
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
         self.document_uuid = ""
+        self.stamp = utc_now()  # fixed here so redo sets the same updated_at
 
     def _set(self, session: Session, values: dict[str, Any]) -> Changes:
         segment = rows.get(session, m.Segment, self.uuid)
@@ -124,7 +128,7 @@ class SetBounds(_SegmentEdit):
         segment = rows.get(session, m.Segment, self.uuid)
         check_bounds(session.get_one(m.Document, segment.document_id), self.start, self.end)
         self.before = {"start": segment.start, "end": segment.end, "updated_at": segment.updated_at}
-        return self._set(session, {"start": self.start, "end": self.end, "updated_at": utc_now()})
+        return self._set(session, {"start": self.start, "end": self.end, "updated_at": self.stamp})
 
 
 class SetSegmentMemo(_SegmentEdit):
@@ -137,7 +141,7 @@ class SetSegmentMemo(_SegmentEdit):
     def apply(self, session: Session) -> Changes:
         segment = rows.get(session, m.Segment, self.uuid)
         self.before = {"memo": segment.memo, "updated_at": segment.updated_at}
-        return self._set(session, {"memo": self.memo, "updated_at": utc_now()})
+        return self._set(session, {"memo": self.memo, "updated_at": self.stamp})
 
 
 class AddCode(Command):
@@ -146,6 +150,7 @@ class AddCode(Command):
     def __init__(self, segment_uuid: str, code_uuid: str) -> None:
         self.segment_uuid, self.code_uuid = segment_uuid, code_uuid
         self.coding_uuid = new_uuid()
+        self.created_at = utc_now()  # fixed here so redo recreates the same row
         self.document_uuid = ""
 
     def apply(self, session: Session) -> Changes:
@@ -158,7 +163,14 @@ class AddCode(Command):
         )
         if exists:
             raise ValidationError(f"the passage already has code {code.name!r}")
-        session.add(m.Coding(uuid=self.coding_uuid, segment_id=segment.id, code_id=code.id))
+        session.add(
+            m.Coding(
+                uuid=self.coding_uuid,
+                segment_id=segment.id,
+                code_id=code.id,
+                created_at=self.created_at,
+            )
+        )
         self.document_uuid = _doc_uuid(session, segment)
         return changed(
             segments=[self.segment_uuid], codes=[self.code_uuid], documents=[self.document_uuid]
@@ -225,7 +237,9 @@ class DeleteSegment(Command):
         self.segment = rows.snapshot(segment)
         self.codings = [
             (rows.snapshot(c), rows.uuid_of(session, m.Code, c.code_id) or "")
-            for c in session.scalars(select(m.Coding).where(m.Coding.segment_id == segment.id))
+            for c in session.scalars(
+                select(m.Coding).where(m.Coding.segment_id == segment.id).order_by(m.Coding.id)
+            )
         ]
         self.links = []
         for link in session.scalars(

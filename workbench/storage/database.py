@@ -62,8 +62,11 @@ def check_project_file(path: Path) -> FileCheck:
             con.execute("PRAGMA cell_size_check=ON")
             result = [row[0] for row in con.execute("PRAGMA quick_check")]
             if result != ["ok"]:
+                # One row can hold a many-line report; the user gets its first finding.
+                lines = "\n".join(result).splitlines()
+                detail = next((s for s in lines if s and not s.startswith("***")), "check failed")
                 raise ProjectFileError(
-                    f"{name} is damaged ({result[0]}); open a backup or a copy from a co-coder"
+                    f"{name} is damaged ({detail}); open a backup or a copy from a co-coder"
                 )
             has_version = con.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
@@ -163,13 +166,14 @@ class Database:
     def close(self) -> None:
         """Checkpoint and leave rollback-journal mode so the single file is complete
         and can be opened from read-only media or mailed as is."""
+        # Close every pooled connection first: leaving WAL mode needs the only
+        # connection to the file, and the pool may hold several (threads, nested reads).
+        self.engine.dispose()
         if not self.read_only:
-            raw = self.engine.raw_connection()
             try:
-                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                raw.execute("PRAGMA journal_mode=DELETE")
+                with closing(sqlite3.connect(self.path)) as raw:
+                    raw.execute("PRAGMA trusted_schema=OFF")
+                    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    raw.execute("PRAGMA journal_mode=DELETE")
             except sqlite3.Error:
                 pass  # another process still has it open: it will checkpoint on close
-            finally:
-                raw.close()
-        self.engine.dispose()

@@ -85,7 +85,13 @@ def ensure_current(path: Path) -> Path | None:
     if check.revision == revisions[-1]:
         return None
     backup = backup_path(path, check.revision)
-    _backup(path, backup)
+    try:
+        _backup(path, backup)
+    except (OSError, sqlite3.Error) as exc:
+        backup.unlink(missing_ok=True)
+        raise ProjectFileError(
+            f"cannot back up {path.name} before upgrading it ({exc}); it was not changed"
+        ) from exc
     engine = make_engine(path, foreign_keys=False)
     try:
         with engine.connect() as conn:
