@@ -1,0 +1,1 @@
+"""Dialogs: small, self-contained windows the views and actions open."""

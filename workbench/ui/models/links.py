@@ -1,0 +1,547 @@
+"""Item models for links: every link with both passages (the contradictions panel), and
+every passage in the project (the "Link to…" dialog's picker).
+
+Both hold plain rows built from `workbench.services.queries`; quotes are cut from the
+documents' texts here, in code points, so no Qt offset is involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+
+from workbench.core.offsets import ParagraphIndex
+from workbench.core.text import short_quote
+from workbench.services import queries
+from workbench.services.data import CodeInfo, DocumentInfo, LinkInfo, SegmentInfo
+from workbench.services.documents import document_text
+
+if TYPE_CHECKING:
+    from workbench.services.project import Project
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+UUID_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's link (or segment) UUID, any column
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right
+# (document uuid, start, end) of the passage a cell shows; None on other cells.
+PASSAGE_ROLE = Qt.ItemDataRole.UserRole + 3
+DOCUMENT_ROLE = Qt.ItemDataRole.UserRole + 4  # document UUID(s) of the row, as a tuple
+
+QUOTE_LIMIT = 400  # characters of a passage shown in a cell (the tooltip has more)
+TOOLTIP_LIMIT = 1200
+PICKER_QUOTE_LIMIT = QUOTE_LIMIT
+
+_EDITABLE = Qt.ItemFlag.ItemIsEditable
+_BASE_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+)
+
+
+# --- reading the project ---------------------------------------------------------------
+
+
+class DocumentTexts:
+    """Document texts by UUID, read once: imported texts never change."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+        self._texts: dict[str, str] = {}
+        self._paragraphs: dict[str, ParagraphIndex] = {}
+
+    def text(self, document_uuid: str) -> str:
+        text = self._texts.get(document_uuid)
+        if text is None:
+            text = self._texts[document_uuid] = document_text(self._project, document_uuid)
+        return text
+
+    def passage(self, segment: SegmentInfo) -> str:
+        return self.text(segment.document_uuid)[segment.start : segment.end]
+
+    def paragraph(self, segment: SegmentInfo) -> int:
+        """1-based paragraph number where the passage starts."""
+        index = self._paragraphs.get(segment.document_uuid)
+        if index is None:
+            index = ParagraphIndex(self.text(segment.document_uuid))
+            self._paragraphs[segment.document_uuid] = index
+        return index.paragraph_of(segment.start)
+
+
+def all_segments(project: Project, documents: Iterable[DocumentInfo]) -> list[SegmentInfo]:
+    """Every segment of the project in document order (one query per document; projects
+    hold few documents, and this keeps the services untouched)."""
+    found: list[SegmentInfo] = []
+    for document in documents:
+        if document.segment_count:
+            found.extend(queries.segments_of_document(project, document.uuid))
+    return found
+
+
+def code_paths(segment: SegmentInfo, codebook: dict[str, CodeInfo]) -> str:
+    return "; ".join(codebook[c].path for c in segment.code_uuids if c in codebook)
+
+
+def _tooltip(
+    document: str, paragraph: int, codes: str, coder: str, passage: str, memo: str = ""
+) -> str:
+    """Rich text (escaped), because Qt word-wraps only rich tooltips."""
+    head = [f"<b>{escape(document)}</b> · ¶{paragraph}"]
+    if codes:
+        head.append(escape(codes))
+    if coder:
+        head.append(f"marked by {escape(coder)}")
+    parts = ["<br>".join(head), escape(short_quote(passage, TOOLTIP_LIMIT))]
+    if memo:
+        parts.append(f"<i>Memo:</i> {escape(memo)}")
+    return "<qt>" + "".join(f"<p>{part}</p>" for part in parts) + "</qt>"
+
+
+# --- links -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One end of a link: a passage and how to show it."""
+
+    segment: SegmentInfo
+    document_name: str
+    quote: str  # flattened to one paragraph, at most QUOTE_LIMIT characters
+    tooltip: str
+
+    @property
+    def location(self) -> tuple[str, int, int]:
+        return (self.segment.document_uuid, self.segment.start, self.segment.end)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link: LinkInfo
+    source: Side
+    target: Side
+
+    @property
+    def uuid(self) -> str:
+        return self.link.uuid
+
+    @property
+    def document_uuids(self) -> tuple[str, str]:
+        return (self.source.segment.document_uuid, self.target.segment.document_uuid)
+
+
+def load_link_rows(project: Project, texts: DocumentTexts | None = None) -> list[LinkRow]:
+    """Every link with both of its passages, in the order they were made."""
+    texts = texts or DocumentTexts(project)
+    links = queries.links(project)
+    if not links:
+        return []
+    documents = queries.documents(project)
+    names = {d.uuid: d.name for d in documents}
+    codebook = {c.uuid: c for c in queries.codebook(project)}
+    wanted = {u for link in links for u in (link.source_uuid, link.target_uuid)}
+    segments = {s.uuid: s for s in all_segments(project, documents) if s.uuid in wanted}
+
+    def side(uuid: str) -> Side:
+        segment = segments[uuid]
+        passage = texts.passage(segment)
+        name = names.get(segment.document_uuid, "")
+        tip = _tooltip(
+            name,
+            texts.paragraph(segment),
+            code_paths(segment, codebook),
+            segment.coder_name,
+            passage,
+            segment.memo,
+        )
+        return Side(segment, name, short_quote(passage, QUOTE_LIMIT), tip)
+
+    return [LinkRow(link, side(link.source_uuid), side(link.target_uuid)) for link in links]
+
+
+class LinksModel(QAbstractTableModel):
+    """One row per link. The memo column is editable: the model does not change the
+    project itself but emits `memo_edited(link uuid, memo)` for the view to run as an
+    undoable command (the new memo arrives with the refresh that follows)."""
+
+    RELATION, SOURCE_DOCUMENT, SOURCE_QUOTE, TARGET_DOCUMENT, TARGET_QUOTE, CODER, MEMO = range(7)
+    HEADERS = ("Relation", "Document", "Passage", "Linked document", "Linked passage", "Coder",
+               "Memo")  # fmt: skip
+    HEADER_TIPS = (
+        "How the first passage relates to the second",
+        "The document of the first passage",
+        "The first passage",
+        "The document of the second passage",
+        "The second passage",
+        "Who made the link",
+        "The link's memo (F2 or double-click to edit)",
+    )
+
+    memo_edited = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[LinkRow] = []
+        self._index: dict[str, int] = {}
+
+    # Filling
+
+    def set_rows(self, rows: Sequence[LinkRow]) -> None:
+        """Replace the rows; the same links in the same order only repaint (keeping the
+        view's selection and scroll position), anything else resets."""
+        rows = list(rows)
+        if [r.uuid for r in rows] == [r.uuid for r in self._rows]:
+            old, self._rows = self._rows, rows
+            for row, (before, after) in enumerate(zip(old, rows, strict=True)):
+                if before != after:
+                    self.dataChanged.emit(
+                        self.index(row, 0), self.index(row, self.columnCount() - 1)
+                    )
+            return
+        self.beginResetModel()
+        self._rows = rows
+        self._index = {r.uuid: i for i, r in enumerate(rows)}
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_rows([])
+
+    # Lookups
+
+    def link_row(self, row: int) -> LinkRow:
+        return self._rows[row]
+
+    def row_of(self, uuid: str) -> int:
+        return self._index.get(uuid, -1)
+
+    def rows(self) -> list[LinkRow]:
+        return list(self._rows)
+
+    def endpoint_segments(self) -> frozenset[str]:
+        return frozenset(
+            u for r in self._rows for u in (r.source.segment.uuid, r.target.segment.uuid)
+        )
+
+    # QAbstractItemModel
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return _BASE_FLAGS | _EDITABLE if index.column() == self.MEMO else _BASE_FLAGS
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> object:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.HEADER_TIPS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not self.checkIndex(index, self.CheckIndexOption.IndexIsValid):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            side = self._side(row, column)
+            if side is not None:
+                return side.tooltip
+            if column == self.RELATION:
+                return self._relation_tip(row)
+            return self._text(row, column) or None
+        if role == SORT_ROLE:
+            return self._text(row, column).casefold()
+        if role == UUID_ROLE:
+            return row.uuid
+        if role == PASSAGE_ROLE:
+            side = self._side(row, column)
+            return side.location if side is not None else None
+        if role == DOCUMENT_ROLE:
+            return row.document_uuids
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        return None
+
+    def setData(self, index: AnyIndex, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (
+            role != Qt.ItemDataRole.EditRole
+            or not self.checkIndex(index, self.CheckIndexOption.IndexIsValid)
+            or index.column() != self.MEMO
+        ):
+            return False
+        memo = str(value or "").strip()
+        row = self._rows[index.row()]
+        if memo != row.link.memo:
+            self.memo_edited.emit(row.uuid, memo)
+        return True
+
+    # Helpers
+
+    def _side(self, row: LinkRow, column: int) -> Side | None:
+        if column in (self.SOURCE_DOCUMENT, self.SOURCE_QUOTE):
+            return row.source
+        if column in (self.TARGET_DOCUMENT, self.TARGET_QUOTE):
+            return row.target
+        return None
+
+    def _text(self, row: LinkRow, column: int) -> str:
+        if column == self.RELATION:
+            return row.link.relation
+        if column == self.SOURCE_DOCUMENT:
+            return row.source.document_name
+        if column == self.SOURCE_QUOTE:
+            return row.source.quote
+        if column == self.TARGET_DOCUMENT:
+            return row.target.document_name
+        if column == self.TARGET_QUOTE:
+            return row.target.quote
+        if column == self.CODER:
+            return row.link.coder_name
+        return row.link.memo
+
+    @staticmethod
+    def _relation_tip(row: LinkRow) -> str:
+        link = row.link
+        if link.symmetric:
+            return f"The two passages {link.relation} each other"
+        return f"The first passage {link.relation} the second"
+
+
+class LinksFilter(QSortFilterProxyModel):
+    """Shows the links of one relation and/or touching one document (None: all)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relation: str | None = None
+        self._document: str | None = None
+        self.setSortRole(SORT_ROLE)
+
+    @property
+    def relation(self) -> str | None:
+        return self._relation
+
+    @property
+    def document(self) -> str | None:
+        return self._document
+
+    def set_relation(self, relation: str | None) -> None:
+        if relation != self._relation:
+            self.beginFilterChange()
+            self._relation = relation
+            self.endFilterChange()
+
+    def set_document(self, document_uuid: str | None) -> None:
+        if document_uuid != self._document:
+            self.beginFilterChange()
+            self._document = document_uuid
+            self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, LinksModel) or source_parent.isValid():
+            return False
+        row = model.link_row(source_row)
+        if self._relation is not None and row.link.relation != self._relation:
+            return False
+        return self._document is None or self._document in row.document_uuids
+
+
+# --- the passage picker ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    segment: SegmentInfo
+    document_name: str
+    codes: str
+    quote: str
+    linked_as: str  # relations already joining this passage to the dialog's source
+    haystack: str  # casefolded text the filter searches
+    tooltip: str
+
+
+def load_passage_rows(
+    project: Project,
+    exclude: str | None = None,
+    texts: DocumentTexts | None = None,
+) -> list[PassageRow]:
+    """Every passage in the project (except `exclude`), with what links it already has to
+    `exclude` (the passage about to be linked)."""
+    texts = texts or DocumentTexts(project)
+    documents = queries.documents(project)
+    names = {d.uuid: d.name for d in documents}
+    titles = {d.uuid: d.variables.get("title", "") for d in documents}
+    codebook = {c.uuid: c for c in queries.codebook(project)}
+    linked: dict[str, list[str]] = {}
+    if exclude is not None:
+        inverse = {r.name: r.inverse_name for r in queries.relation_types(project)}
+        for link in queries.links(project, exclude):
+            if link.source_uuid == exclude:
+                linked.setdefault(link.target_uuid, []).append(link.relation)
+            else:  # seen from `exclude`, the relation reads backwards: "supported by"
+                name = link.relation if link.symmetric else inverse.get(link.relation, "")
+                linked.setdefault(link.source_uuid, []).append(name or link.relation)
+    rows: list[PassageRow] = []
+    for segment in all_segments(project, documents):
+        if segment.uuid == exclude:
+            continue
+        name = names.get(segment.document_uuid, "")
+        codes = code_paths(segment, codebook)
+        passage = texts.passage(segment)
+        flat = " ".join(passage.split())
+        haystack = " ".join(
+            (name, titles.get(segment.document_uuid, ""), codes, flat, segment.coder_name,
+             segment.memo)
+        ).casefold()  # fmt: skip
+        tip = _tooltip(
+            name, texts.paragraph(segment), codes, segment.coder_name, passage, segment.memo
+        )
+        rows.append(
+            PassageRow(
+                segment,
+                name,
+                codes,
+                short_quote(flat, PICKER_QUOTE_LIMIT),
+                ", ".join(sorted(set(linked.get(segment.uuid, [])))),
+                haystack,
+                tip,
+            )
+        )
+    return rows
+
+
+class PassagesModel(QAbstractTableModel):
+    """Read-only table of passages to pick a link target from."""
+
+    DOCUMENT, CODES, QUOTE, CODER, LINKED = range(5)
+    HEADERS = ("Document", "Codes", "Passage", "Coder", "Linked as")
+    HEADER_TIPS = (
+        "The passage's document",
+        "The codes on the passage",
+        "The passage",
+        "Who marked the passage",
+        "Relations already joining it to the passage you are linking",
+    )
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[PassageRow] = []
+
+    def set_rows(self, rows: Sequence[PassageRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def passage_row(self, row: int) -> PassageRow:
+        return self._rows[row]
+
+    def row_of(self, segment_uuid: str) -> int:
+        for i, row in enumerate(self._rows):
+            if row.segment.uuid == segment_uuid:
+                return i
+        return -1
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        return _BASE_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> object:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.HEADER_TIPS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not self.checkIndex(index, self.CheckIndexOption.IndexIsValid):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.tooltip
+        if role == SORT_ROLE:
+            if column == self.DOCUMENT:  # document order, then position in it
+                return index.row()
+            return self._text(row, column).casefold()
+        if role == UUID_ROLE:
+            return row.segment.uuid
+        if role == PASSAGE_ROLE:
+            return (row.segment.document_uuid, row.segment.start, row.segment.end)
+        if role == DOCUMENT_ROLE:
+            return (row.segment.document_uuid,)
+        return None
+
+    def _text(self, row: PassageRow, column: int) -> str:
+        return (row.document_name, row.codes, row.quote, row.segment.coder_name, row.linked_as)[
+            column
+        ]
+
+
+class PassagesFilter(QSortFilterProxyModel):
+    """Filters passages by words (all must occur in document, codes, text, coder or memo)
+    and by document."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._words: tuple[str, ...] = ()
+        self._document: str | None = None
+        self.setSortRole(SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        words = tuple(text.casefold().split())
+        if words != self._words:
+            self.beginFilterChange()
+            self._words = words
+            self.endFilterChange()
+
+    def set_document(self, document_uuid: str | None) -> None:
+        if document_uuid != self._document:
+            self.beginFilterChange()
+            self._document = document_uuid
+            self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, PassagesModel) or source_parent.isValid():
+            return False
+        row = model.passage_row(source_row)
+        if self._document is not None and row.segment.document_uuid != self._document:
+            return False
+        return all(word in row.haystack for word in self._words)
