@@ -11,8 +11,10 @@ import os
 import re
 import socket
 import sys
+import traceback
 from functools import partial
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from workbench import paths, settings
@@ -21,7 +23,13 @@ from workbench.services.documents import import_paths
 from workbench.services.project import create_project, open_project
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu, QWidget
+
+    from workbench.ui.banner import ReadOnlyBanner
+    from workbench.ui.dialogs.coder_dialog import CoderDialog
     from workbench.ui.main_window import MainWindow
+    from workbench.ui.project_actions import ProjectActions
+    from workbench.ui.project_lock import LockHolder, ProjectLock
     from workbench.ui.session import ProjectSession
 
 SAMPLE_NAME = "Sample corpus"
@@ -160,6 +168,201 @@ def _quit_after_ms() -> int | None:
 # The window
 
 
+class WindowProjects:
+    """Opens projects for one window: takes the project's lock (or opens it read-only
+    with a banner when another Workbench holds it), sets the coder, remembers it as
+    recent, and closes the previous one. Built by `build_window`; Qt is imported lazily
+    so this module stays importable without PySide6."""
+
+    def __init__(self, prefs: settings.Settings, read_only: bool = False) -> None:
+        self.prefs = prefs
+        self.read_only = read_only  # asked for on the command line: no lock, no banner
+        self.window: MainWindow | None = None
+        self.actions: ProjectActions | None = None
+        self.banner: ReadOnlyBanner | None = None
+        self._locks: dict[int, tuple[ProjectLock, LockHolder | None]] = {}
+
+    # Opening and closing sessions
+
+    def open(self, path: Path, lock: ProjectLock | None = None) -> ProjectSession:
+        """A session on `path`; read-only if another Workbench holds it. Raises
+        WorkbenchError or OSError when the project cannot be opened."""
+        from workbench.ui.project_lock import ProjectLock
+
+        path = Path(path)
+        holder = None
+        read_only = self.read_only
+        if lock is None:
+            lock = ProjectLock(path)
+        if not read_only and not lock.acquire() and lock.held_elsewhere:
+            read_only, holder = True, lock.holder
+        try:
+            session = _open_session(path, read_only)
+        except BaseException:
+            lock.release()
+            raise
+        self._locks[id(session)] = (lock, holder)
+        session.error.connect(partial(self._undo_refused, session))
+        coder = self.actions.coder_name if self.actions is not None else self.prefs.coder_name
+        if coder:
+            self._use_coder(session, coder)
+        return session
+
+    def holder(self, session: ProjectSession | None) -> LockHolder | None:
+        """Who holds `session`'s project, when that made it read-only here."""
+        if session is None:
+            return None
+        entry = self._locks.get(id(session))
+        return entry[1] if entry is not None else None
+
+    def close(self, session: ProjectSession) -> None:
+        """Close the project (checkpointing it into one file), then release its lock."""
+        lock, _ = self._locks.pop(id(session), (None, None))
+        try:
+            session.close()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    # The window's projects
+
+    def switch(self, path: Path, *, reopen: bool = False, lock: ProjectLock | None = None) -> bool:
+        """Show `path` in the window (File ▸ Open, Open Recent, a new project), closing
+        the previous project; False (after an error dialog) if it cannot be opened."""
+        from workbench.ui.application import show_error
+
+        window = self._window()
+        if self.actions is not None and self.actions.busy:
+            # A background job is reading the shown project: it must not close under it.
+            window.statusBar().showMessage("Wait for the current task, or cancel it", 6000)
+            return False
+        current = window.session
+        same = current is not None and current.path.resolve() == Path(path).resolve()
+        if same and not reopen:
+            return True
+        try:
+            session = self.open(Path(path), lock)
+        except (WorkbenchError, OSError) as exc:
+            if lock is not None:
+                lock.release()
+            show_error(window, "Cannot open project", _one_line(exc))
+            return False
+        window.set_session(session)
+        if current is not None:
+            self.close(current)
+        _remember(self.prefs, session.path)
+        self.update_window()
+        return True
+
+    def retry(self) -> bool:
+        """The banner's "Try again": reopen for editing if the other Workbench let go."""
+        from workbench.ui.project_lock import ProjectLock
+
+        window = self._window()
+        current = window.session
+        if current is None:
+            return False
+        lock = ProjectLock(current.path)
+        if not lock.acquire():
+            if lock.held_elsewhere and self.banner is not None:
+                self.banner.set_holder(lock.holder)  # perhaps another one by now
+            window.statusBar().showMessage("The project is still open in another Workbench", 6000)
+            return False
+        return self.switch(current.path, reopen=True, lock=lock)
+
+    def update_window(self) -> None:
+        """Banner and actions for the shown project (also after restoring the layout,
+        which may have restored the banner's tool bar as visible or hidden)."""
+        window = self._window()
+        if self.banner is not None:
+            self.banner.set_holder(self.holder(window.session))
+        if self.actions is not None:
+            self.actions.refresh()
+
+    def greet(self) -> CoderDialog | None:
+        """First run (no coder name in the settings): ask who is coding."""
+        if self.prefs.coder_name or self.actions is None:
+            return None
+        return self.actions.ask_coder(first_run=True)
+
+    def close_window_session(self) -> None:
+        window = self._window()
+        session = window.session
+        window.set_session(None)
+        if session is not None:
+            self.close(session)
+
+    def _window(self) -> MainWindow:
+        if self.window is None:
+            raise RuntimeError("no window yet")
+        return self.window
+
+    def _use_coder(self, session: ProjectSession, name: str) -> None:
+        from workbench.ui.application import show_error
+        from workbench.ui.project_actions import use_coder
+
+        try:
+            use_coder(session, name)
+        except (WorkbenchError, OSError) as exc:
+            show_error(self.window, "Cannot set the coder", _one_line(exc))
+
+    def _undo_refused(self, session: ProjectSession, message: str) -> None:
+        from workbench.ui.application import show_error
+
+        if self.window is not None and self.window.session is session:
+            show_error(self.window, "Cannot undo or redo", message)
+
+
+def build_window(
+    project_path: Path, prefs: settings.Settings, read_only: bool = False
+) -> WindowProjects:
+    """The main window on `project_path` with the File and Coders menus, the read-only
+    banner and drag-and-drop import, its layout restored; not shown yet. Raises
+    WorkbenchError or OSError if the project cannot be opened."""
+    from PySide6.QtWidgets import QMenu
+
+    from workbench.ui.banner import install_banner
+    from workbench.ui.main_window import MainWindow
+    from workbench.ui.project_actions import ProjectActions, install_drop_import
+
+    projects = WindowProjects(prefs, read_only)
+    session = projects.open(project_path)
+    try:
+        window = MainWindow(session)
+    except BaseException:
+        projects.close(session)
+        raise
+    projects.window = window
+    _remember(prefs, session.path)
+    window.open_requested.connect(projects.switch)
+    projects.banner = install_banner(window)
+    projects.banner.retry_requested.connect(projects.retry)
+    actions = ProjectActions(window, prefs, projects.switch, partial(_save_settings, prefs))
+    projects.actions = actions
+    file_menu = getattr(window, "file_menu", None)
+    if not isinstance(file_menu, QMenu):
+        file_menu = _menu_titled(window, "&File") or window.menuBar().addMenu("&File")
+    file_menu.clear()  # the window's own Open/Quit make way for the full set
+    actions.build_menu(file_menu)
+    coder_menu = getattr(window, "coders_menu", None)
+    if not isinstance(coder_menu, QMenu):
+        coder_menu = _menu_titled(window, "&Coders") or window.menuBar().addMenu("&Coders")
+    actions.build_coder_menu(coder_menu)
+    install_drop_import(window, actions)
+    # After every tool bar and dock exists: restoreState only restores what is there.
+    window.restore_layout(prefs.window_geometry, prefs.window_state)
+    projects.update_window()
+    return projects
+
+
+def _menu_titled(window: MainWindow, title: str) -> QMenu | None:
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if menu is not None and menu.title() == title:
+            return menu
+    return None
+
+
 def run_window(project_path: Path | None, sample: bool = False, read_only: bool = False) -> int:
     """Open the window on a project (given, sample, or the most recent); the exit code."""
     problem = _display_problem()
@@ -167,63 +370,58 @@ def run_window(project_path: Path | None, sample: bool = False, read_only: bool 
         _error(problem)
         return 1
     from workbench.ui.application import application, quit_after, show_error
-    from workbench.ui.main_window import MainWindow
 
     prefs = settings.load()
     app = application()
     try:
-        session = _open_session(_project_to_open(project_path, sample, prefs), read_only)
+        projects = build_window(_project_to_open(project_path, sample, prefs), prefs, read_only)
     except (WorkbenchError, OSError) as exc:
         show_error(None, "Cannot open project", _one_line(exc))
         return 1
-    _remember(prefs, session.path)
-
+    window = projects._window()
+    previous_hook = sys.excepthook
     try:
-        window = MainWindow(session)
-    except BaseException:
-        session.close()
-        raise
-    try:
-        window.restore_layout(prefs.window_geometry, prefs.window_state)
-        window.open_requested.connect(partial(_switch_project, window, prefs, read_only))
+        sys.excepthook = partial(show_unexpected_error, window)
         window.show()
+        projects.greet()
         milliseconds = _quit_after_ms()
         if milliseconds is not None:
             quit_after(app, milliseconds)
         return app.exec()
     finally:
+        sys.excepthook = previous_hook
+        if projects.actions is not None:
+            projects.actions.shutdown()  # a background job must end before its project
         prefs.window_geometry, prefs.window_state = window.save_layout()
         window.close()
-        _close_window_session(window)
+        projects.close_window_session()
         window.deleteLater()
         _save_settings(prefs)
 
 
-def _switch_project(
-    window: MainWindow, prefs: settings.Settings, read_only: bool, path: Path
+def show_unexpected_error(
+    parent: QWidget | None,
+    exc_type: type[BaseException],
+    exc: BaseException,
+    tb: TracebackType | None,
 ) -> None:
-    """File ▸ Open: open `path`, show it, then close the previous project."""
-    from workbench.ui.application import show_error
+    """sys.excepthook while the window runs: a bug becomes a dialog (details collapsed)
+    and the window carries on; every change so far is already committed."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    from workbench.ui import application
+    from workbench.ui.dialogs.project_dialogs import unexpected_error_box, unexpected_error_showing
 
-    current = window.session
-    if current is not None and current.path.resolve() == Path(path).resolve():
+    # Headless nobody would see a dialog; and one open report is enough (an error in a
+    # paint event would otherwise open a dialog per repaint).
+    if application.headless() or unexpected_error_showing(parent):
+        traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
         return
     try:
-        session = _open_session(Path(path), read_only)
-    except (WorkbenchError, OSError) as exc:
-        show_error(window, "Cannot open project", _one_line(exc))
-        return
-    window.set_session(session)
-    if current is not None:
-        current.close()
-    _remember(prefs, session.path)
-
-
-def _close_window_session(window: MainWindow) -> None:
-    session = window.session
-    window.set_session(None)
-    if session is not None:
-        session.close()  # checkpoints: the project is one complete file again
+        unexpected_error_box(parent, exc_type, exc, tb)
+    except Exception:  # noqa: BLE001 - the report itself failed: fall back to stderr
+        traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
 
 
 # Screenshots

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.core.errors import ValidationError
 from workbench.services import codebook, coders, coding, queries, retrieve, search
-from workbench.services.documents import document_text
+from workbench.services.documents import document_text, import_paths
 
 
 def _code(project, path: str) -> str:
@@ -94,3 +94,87 @@ def test_retrieve_any_all_descendants_coder_and_variables(project, coder) -> Non
     found = retrieve.retrieve(project, [motive])[0]
     assert found.text == document_text(project, docs[0].uuid)[0:5]
     assert found.document == docs[0].name
+
+
+def _write_corpus(folder, texts: dict[str, str]):
+    folder.mkdir()
+    for name, body in texts.items():
+        (folder / f"{name}.txt").write_text(body, encoding="utf-8")
+    return folder
+
+
+def test_plain_search_matches_word_starts_the_same_in_every_document(
+    empty_project, tmp_path
+) -> None:
+    # Before: "syria" matched inside "Assyria" only in documents the index let through
+    # (those also holding a word starting "syria"), and never in the others.
+    folder = _write_corpus(
+        tmp_path / "texts",
+        {
+            "both": "Assyria was old. Syria is new.\nSyrian talks.",
+            "inside": "Only Assyria here.",
+            "phrase": "Russian\nforces left; Russian   forces stayed.",
+        },
+    )
+    import_paths(empty_project, [folder])
+    hits = search.search(empty_project, "syria")
+    assert [h.match for h in hits] == ["Syria", "Syria"]  # "Syria", "Syrian"
+    assert all(h.document == "both" for h in hits)
+    assert search.search(empty_project, "ssyria") == []
+    # A phrase matches across any white space, a line break included.
+    phrase = search.search(empty_project, "russian forces")
+    assert [h.match for h in phrase] == ["Russian\nforces", "Russian   forces"]
+    # Regular expressions are taken as written.
+    assert len(search.search(empty_project, "syria", regex=True)) == 4
+
+
+def test_search_stops_at_the_limit(project) -> None:
+    everything = search.search(project, "the")
+    assert len(everything) > 3
+    assert search.search(project, "the", limit=3) == everything[:3]
+
+
+def test_retrieve_variable_filter_with_several_values(project, coder) -> None:
+    docs = queries.documents(project)
+    motive = _code(project, "motive")
+    made = [coding.code_passage(project, d.uuid, 0, 5, [motive], coder).created[0] for d in docs]
+    pairs = list(zip(made, docs, strict=True))
+    episodes = {d.variables["episode"] for d in docs}
+    assert len(episodes) == 2
+    late = next(e for e in episodes if e.startswith("2017"))
+
+    def uuids(**variables) -> list[str]:
+        return [r.segment.uuid for r in retrieve.retrieve(project, [motive], variables=variables)]
+
+    assert uuids(episode=late) == [m for m, d in pairs if d.variables["episode"] == late]
+    assert uuids(episode=episodes) == made
+    # "" stands for no value; different variables must all hold.
+    no_outlet = [m for m, d in pairs if not d.variables.get("outlet")]
+    assert no_outlet and uuids(outlet="") == no_outlet
+    assert uuids(outlet=["", "Alwaght"], episode=late) == [
+        m for m, d in pairs if d.variables.get("outlet") == "Alwaght"
+    ]
+
+
+def test_many_commands_skip_coded_passages_and_repeats(project, coder) -> None:
+    doc = queries.documents(project)[0].uuid
+    actor, motive = _code(project, "actor"), _code(project, "motive")
+    coding.code_passage(project, doc, 0, 5, [actor], coder)  # already has it
+    coding.code_passage(project, doc, 10, 15, [motive], coder)  # same bounds: add to it
+    bob = coders.ensure_coder(project, "bob")
+    coding.code_passage(project, doc, 20, 25, [actor], bob)  # another coder's: not mine
+    passages = [(doc, 0, 5), (doc, 10, 15), (doc, 20, 25), (doc, 30, 35), (doc, 30, 35)]
+    commands = coding.many_commands(project, passages, actor, coder)
+    assert len(commands) == 3
+    changes = coding.code_many(project, passages, actor, coder)
+    mine = {
+        (s.start, s.end): set(s.code_uuids)
+        for s in queries.segments_of_document(project, doc)
+        if s.coder_uuid == coder
+    }
+    assert mine == {(0, 5): {actor}, (10, 15): {motive, actor}, (20, 25): {actor},
+                    (30, 35): {actor}}  # fmt: skip
+    assert len(changes.segments) == 3
+    assert coding.many_commands(project, passages, actor, coder) == []
+    project.undo()
+    assert len(queries.segments_of_document(project, doc)) == 3

@@ -66,16 +66,54 @@ def code_passage(
     return project.run(Composite("code passage", commands))
 
 
+def many_commands(
+    project: Project, passages: Iterable[tuple[str, int, int]], code_uuid: str, coder_uuid: str
+) -> list[Command]:
+    """Commands that give every (document, start, end) the code, by the rule of
+    `passage_commands`, reading the coder's segments once (search may yield thousands of
+    hits). Passages that already carry the code, and repeats, need no command."""
+    with project.db.read() as session:
+        code = rows.get(session, m.Code, code_uuid)
+        coder = rows.get(session, m.Coder, coder_uuid)
+        has_code = (
+            select(m.Coding.id)
+            .where((m.Coding.segment_id == m.Segment.id) & (m.Coding.code_id == code.id))
+            .exists()
+        )
+        mine: dict[tuple[str, int, int], tuple[str, bool]] = {}
+        for doc, seg, start, end, coded in session.execute(
+            select(m.Document.uuid, m.Segment.uuid, m.Segment.start, m.Segment.end, has_code)
+            .join(m.Document, m.Document.id == m.Segment.document_id)
+            .where(m.Segment.coder_id == coder.id)
+            .order_by(m.Segment.id)
+        ):
+            key = (doc, start, end)
+            if key in mine:  # duplicates: the first gets the code, unless one has it
+                first, had = mine[key]
+                mine[key] = (first, had or bool(coded))
+            else:
+                mine[key] = (seg, bool(coded))
+    commands: list[Command] = []
+    seen: set[tuple[str, int, int]] = set()
+    for document_uuid, start, end in passages:
+        key = (document_uuid, start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        found = mine.get(key)
+        if found is None:
+            commands.append(CreateSegment(document_uuid, start, end, [code_uuid], coder_uuid))
+        elif not found[1]:
+            commands.append(AddCode(found[0], code_uuid))
+    return commands
+
+
 def code_many(
     project: Project, passages: Iterable[tuple[str, int, int]], code_uuid: str, coder_uuid: str
 ) -> Changes:
     """Code every (document, start, end) with one code as ONE undo step; passages that
     already carry the code are skipped. Returns empty Changes if nothing was needed."""
-    commands: list[Command] = []
-    for document_uuid, start, end in passages:
-        commands.extend(
-            passage_commands(project, document_uuid, start, end, [code_uuid], coder_uuid)
-        )
+    commands = many_commands(project, passages, code_uuid, coder_uuid)
     if not commands:
         return Changes()
     return project.run(Composite(f"code {len(commands)} passages", commands))

@@ -161,11 +161,29 @@ def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], dict[str, dic
     return files, variables
 
 
-def import_paths(
+@dataclass(frozen=True)
+class PreparedImport:
+    """Files read and decoded for an import, nothing written yet: the slow half of an
+    import, safe to run off the UI thread; `ImportDocuments(prepared.items)` is the rest."""
+
+    items: tuple[tuple[ImportedText, dict[str, str]], ...] = ()  # (document, variables)
+    duplicates: tuple[tuple[str, str], ...] = ()  # (file, name of the existing document)
+    failed: tuple[tuple[str, str], ...] = ()  # (file, clear message)
+    cancelled: bool = False
+
+    def report(self, command: ImportDocuments | None = None) -> ImportReport:
+        """The import's outcome, once `command` (built from `items`) has run."""
+        imported = tuple(i.uuid for i in command.items) if command is not None else ()
+        return ImportReport(imported=imported, duplicates=self.duplicates, failed=self.failed)
+
+
+def prepare_import(
     project: Project, paths: Iterable[Path | str], progress: Progress | None = None
-) -> tuple[ImportReport, Changes]:
-    """Import files and folders. A bad file is reported and skipped; the rest go in as
-    one undoable step. A file whose text is already in the project is reported."""
+) -> PreparedImport:
+    """Read and decode files and folders (with their manifest.csv variables) without
+    writing anything. A bad file is reported, not raised; a file whose text is already
+    in the project (or earlier in this batch) is reported as a duplicate. If `progress`
+    returns False the result is empty and `cancelled`."""
     files, manifest = expand_paths(paths)
     with project.db.read() as session:
         known = dict(session.execute(select(m.Document.sha256, m.Document.name)).all())
@@ -174,7 +192,7 @@ def import_paths(
     failed: list[tuple[str, str]] = []
     for done, path in enumerate(files):
         if progress is not None and not progress(done, len(files), path.name):
-            return ImportReport(), Changes()
+            return PreparedImport(cancelled=True)
         try:
             doc = read_document(path)
         except WorkbenchError as exc:
@@ -187,16 +205,22 @@ def import_paths(
         good.append((doc, manifest.get(path.name, manifest.get(path.stem, {}))))
     if progress is not None:
         progress(len(files), len(files), "")
-    if not good:
-        return ImportReport(duplicates=tuple(duplicates), failed=tuple(failed)), Changes()
-    command = ImportDocuments(good)
+    return PreparedImport(tuple(good), tuple(duplicates), tuple(failed))
+
+
+def import_paths(
+    project: Project, paths: Iterable[Path | str], progress: Progress | None = None
+) -> tuple[ImportReport, Changes]:
+    """Import files and folders. A bad file is reported and skipped; the rest go in as
+    one undoable step. A file whose text is already in the project is reported."""
+    prepared = prepare_import(project, paths, progress)
+    if prepared.cancelled:
+        return ImportReport(), Changes()
+    if not prepared.items:
+        return prepared.report(), Changes()
+    command = ImportDocuments(prepared.items)
     changes = project.run(command)
-    report = ImportReport(
-        imported=tuple(i.uuid for i in command.items),
-        duplicates=tuple(duplicates),
-        failed=tuple(failed),
-    )
-    return report, changes
+    return prepared.report(command), changes
 
 
 def find_document(project: Project, name: str) -> str:

@@ -3,7 +3,7 @@ filtered by coder and by document variables, with its context."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,10 +35,12 @@ def retrieve(
     mode: str = "any",
     descendants: bool = True,
     coder_uuids: Sequence[str] | None = None,
-    variables: Mapping[str, str] | None = None,
+    variables: Mapping[str, str | Collection[str]] | None = None,
 ) -> list[Retrieved]:
     """Passages with any (or all) of the codes; with `descendants`, a child code counts
-    as its parent. `variables` keeps documents whose variable equals the value."""
+    as its parent. `variables` keeps documents whose variable equals the value, or one
+    of the values when given several ("" stands for a document without a value); every
+    variable named must match."""
     if mode not in ("any", "all"):
         raise ValidationError("mode is 'any' or 'all'")
     if not code_uuids:
@@ -53,19 +55,24 @@ def retrieve(
             prefix = tree[uuid].path + "/"
             group |= {c.uuid for c in tree.values() if c.path.startswith(prefix)}
         groups.append(group)
+    docs = queries.documents(project)
     wanted_docs: set[str] | None = None
     if variables:
+        accepted = {
+            name: {value} if isinstance(value, str) else set(value)
+            for name, value in variables.items()
+        }
         wanted_docs = {
             d.uuid
-            for d in queries.documents(project)
-            if all(d.variables.get(k, "") == v for k, v in variables.items())
+            for d in docs
+            if all(d.variables.get(k, "") in values for k, values in accepted.items())
         }
     coders = set(coder_uuids) if coder_uuids else None
     candidates: dict[str, SegmentInfo] = {}
     for uuid in set().union(*groups):
         for seg in queries.segments_of_code(project, uuid):
             candidates[seg.uuid] = seg
-    names = {d.uuid: (d.name,) for d in queries.documents(project)}
+    names = {d.uuid: d.name for d in docs}
     order = {uuid: i for i, uuid in enumerate(names)}
     kept = []
     for seg in candidates.values():
@@ -88,5 +95,5 @@ def retrieve(
     result = []
     for seg in kept:
         before, quote, after = context(texts[seg.document_uuid], seg.start, seg.end)
-        result.append(Retrieved(seg, names[seg.document_uuid][0], before, quote, after))
+        result.append(Retrieved(seg, names[seg.document_uuid], before, quote, after))
     return result

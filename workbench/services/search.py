@@ -37,11 +37,22 @@ def _fts_query(query: str) -> str | None:
     return " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
 
 
+def _plain_pattern(query: str) -> str:
+    """The regular expression a plain query stands for: its words in order, any run of
+    white space matching any other (a phrase may cross a line break), and the first word
+    starting a word of the text, as the FTS5 prefix query assumes. Without that anchor a
+    word's inside would match only in documents the index happened to let through."""
+    words = query.split()
+    body = r"\s+".join(re.escape(w) for w in words)
+    return (r"(?<!\w)" if re.match(r"\w", words[0]) else "") + body
+
+
 def search(project: Project, query: str, *, regex: bool = False, case_sensitive: bool = False,
            limit: int = MAX_HITS) -> list[SearchHit]:  # fmt: skip
-    """Hits in document order. Plain queries match case-insensitively where the query's
-    words start words of the text (the FTS5 index narrows the candidates); regular
-    expressions scan every document."""
+    """Hits in document order, at most `limit`. A plain query matches its text where the
+    first word starts a word of the text (so "with" finds "withdrawal", not "forthwith"),
+    case-insensitively unless asked; the FTS5 index narrows the documents to scan.
+    Regular expressions scan every document."""
     if not query.strip():
         return []
     flags = 0 if case_sensitive else re.IGNORECASE
@@ -53,7 +64,7 @@ def search(project: Project, query: str, *, regex: bool = False, case_sensitive:
         sql = "SELECT uuid, name, text FROM document ORDER BY sort_order, id"
         params: dict[str, str] = {}
     else:
-        pattern = re.compile(re.escape(query.strip()), flags)
+        pattern = re.compile(_plain_pattern(query), flags)
         fts = _fts_query(query)
         if fts is None:
             sql = "SELECT uuid, name, text FROM document ORDER BY sort_order, id"

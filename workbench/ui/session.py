@@ -15,10 +15,10 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from workbench.core.errors import WorkbenchError
 from workbench.services import queries
 from workbench.services.changes import Changes
-from workbench.services.coders import ensure_coder
+from workbench.services.coders import coder_commands
 from workbench.services.data import CodeInfo, CoderInfo, DocumentInfo, VariableInfo
 from workbench.services.documents import document_text, find_document
-from workbench.services.history import Command
+from workbench.services.history import Command, History
 from workbench.services.project import Project, project_name
 
 
@@ -105,11 +105,25 @@ class ProjectSession(QObject):
 
     # Who is coding, and whose segments are shown.
 
-    def set_coder(self, name: str) -> str:
-        """Register `name` in the project if new (not an undo step) and code as them."""
-        self.coder_uuid = ensure_coder(self.project, name)
-        self.coder_name = name
-        return self.coder_uuid
+    def set_coder(self, name: str) -> str | None:
+        """Code as `name`, registering them in the project if new. Returns their UUID, or
+        None if the project is read-only and does not know them yet.
+
+        Registering is not an undo step and must not enter the project's history: the
+        undo stack drives that history one entry per stack entry, so an entry it does
+        not know would make Ctrl+Z undo the wrong thing. Hence a separate History."""
+        self.coder_name = " ".join(name.split())
+        uuid, commands = coder_commands(self.project, name)
+        if commands and self.read_only:
+            self.coder_uuid = None
+            return None
+        changes = Changes()
+        for command in commands:
+            changes = changes | History(self.project.db).run(command)
+        self.coder_uuid = uuid
+        if not changes.empty:
+            self.changed.emit(changes)  # coder lists and filters refresh
+        return uuid
 
     def set_coder_filter(self, coders: frozenset[str] | None) -> None:
         self.coder_filter = coders
