@@ -381,3 +381,10 @@ def test_search_index_after_a_second_import_is_undone(project: Project, tmp_path
     project.undo()
     assert search(project, "Geneva") == GENEVA
     fts_integrity_check(project)
+
+
+def test_variables_follow_the_manifest_column_order(project) -> None:
+    from workbench.services import queries
+
+    names = [v.name for v in queries.variables(project)]
+    assert names == ["title", "outlet", "author", "episode", "published"]

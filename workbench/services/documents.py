@@ -95,7 +95,8 @@ class ImportDocuments(Command):
         for item in self.items:
             for name, value in item.variables.items():
                 wanted.setdefault(name, []).append(value)
-        new = [name for name in wanted if name not in existing]
+        ordered = _merge_orders(list(item.variables) for item in self.items)
+        new = [name for name in ordered if name not in existing]
         if not self.new_variables:
             self.new_variables = [new_uuid() for _ in new]
         for i, (name, var_uuid) in enumerate(zip(new, self.new_variables, strict=True)):
@@ -127,6 +128,22 @@ class ImportDocuments(Command):
         session.execute(delete(m.Document).where(m.Document.id.in_(ids)))
         session.execute(delete(m.Variable).where(m.Variable.uuid.in_(self.new_variables)))
         return changed(documents=uuids, variables=self.new_variables)
+
+
+def _merge_orders(sequences: Iterable[list[str]]) -> list[str]:
+    """One order consistent with every sequence. Each document lists its variables in
+    manifest column order but leaves out its empty ones, so the first document alone
+    does not give the columns' order; merging all of them recovers it."""
+    order: list[str] = []
+    for sequence in sequences:
+        at = -1
+        for key in sequence:
+            if key in order:
+                at = order.index(key)
+            else:
+                at += 1
+                order.insert(at, key)
+    return order
 
 
 def _unique_name(name: str, taken: set[str]) -> str:
