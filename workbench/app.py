@@ -21,6 +21,7 @@ from workbench import paths, settings
 from workbench.core.errors import WorkbenchError
 from workbench.services.documents import import_paths
 from workbench.services.project import create_project, open_project
+from workbench.services.sample import add_examples
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu, QWidget
@@ -52,7 +53,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def ensure_sample_project() -> Path:
-    """The sample project (the bundled corpus, imported), created on first use."""
+    """The sample project (the bundled corpus, imported, with example codings and
+    links so a first look shows what coding looks like), created on first use."""
     target = paths.sample_project_path()
     if target.is_file():
         return target
@@ -67,6 +69,8 @@ def ensure_sample_project() -> Path:
     try:
         with create_project(partial_path, name=SAMPLE_NAME) as project:
             report, _ = import_paths(project, [corpus])
+            if report.imported:
+                add_examples(project)
         if report.failed:
             name, message = report.failed[0]
             raise WorkbenchError(f"cannot import the sample corpus: {name}: {message}")

@@ -178,3 +178,20 @@ def test_many_commands_skip_coded_passages_and_repeats(project, coder) -> None:
     assert coding.many_commands(project, passages, actor, coder) == []
     project.undo()
     assert len(queries.segments_of_document(project, doc)) == 3
+
+
+def test_sample_examples_code_every_passage_exactly(project) -> None:
+    from workbench.services import sample
+
+    sample.add_examples(project)
+    segments = [
+        s for d in queries.documents(project) for s in queries.segments_of_document(project, d.uuid)
+    ]
+    assert len(segments) == len(sample.PASSAGES)
+    quotes = {q for _, q, *_ in sample.PASSAGES}
+    for seg in segments:
+        assert document_text(project, seg.document_uuid)[seg.start : seg.end] in quotes
+    assert len(queries.links(project)) == len(sample.LINKS)
+    assert {c.name for c in queries.coders(project)} >= set(sample.CODERS)
+    project.undo()  # one step
+    assert not queries.links(project) and not queries.code_counts(project)

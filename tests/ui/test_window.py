@@ -4,6 +4,7 @@ composition root (screenshot, sample project, run_window)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -268,9 +269,24 @@ def test_ensure_sample_project_creates_it_once() -> None:
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
-def test_run_window_on_the_sample_quits_and_remembers_it(monkeypatch, qapp) -> None:
-    monkeypatch.setenv(QUIT_AFTER_ENV, "200")
-    assert run_window(None, sample=True) == 0
+def _run_app(*args: str, quit_after_ms: int = 300) -> subprocess.CompletedProcess[str]:
+    """The real app in its own process: QApplication.exec() and quit() leave Qt state
+    behind that would break later tests' background threads in this process."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{QUIT_AFTER_ENV: str(quit_after_ms)})
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_run_window_on_the_sample_quits_and_remembers_it() -> None:
+    result = _run_app("open", "--sample")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
     sample = paths.sample_project_path()
     prefs = settings.load()
     assert prefs.recent_projects[0] == str(sample.resolve())
@@ -278,16 +294,15 @@ def test_run_window_on_the_sample_quits_and_remembers_it(monkeypatch, qapp) -> N
     assert not Path(f"{sample}-wal").exists()  # closed and checkpointed
 
 
-def test_run_window_without_a_project_opens_the_most_recent_one(
-    monkeypatch, qapp, project, tmp_path: Path
-) -> None:
+def test_run_window_without_a_project_opens_the_most_recent_one(project, tmp_path: Path) -> None:
     copy = tmp_path / "recent.wbp"
     project.save_copy(copy)
     prefs = settings.Settings()
     prefs.remember_project(str(copy))
+    prefs.coder_name = "alice"  # not a first run: no name to ask for
     settings.save(prefs)
-    monkeypatch.setenv(QUIT_AFTER_ENV, "100")
-    assert run_window(None) == 0
+    result = _run_app()
+    assert result.returncode == 0, result.stderr
     assert settings.load().recent_projects == [str(copy.resolve())]
     assert not paths.sample_project_path().exists()  # the sample was not needed
 
