@@ -67,9 +67,7 @@ def codebook(project: Project) -> list[CodeInfo]:
     with project.db.read() as session:
         codes = list(session.scalars(select(m.Code)))
         counts = dict(
-            session.execute(
-                select(m.Coding.code_id, func.count()).group_by(m.Coding.code_id)
-            ).all()
+            session.execute(select(m.Coding.code_id, func.count()).group_by(m.Coding.code_id)).all()
         )
     children: dict[int | None, list[m.Code]] = defaultdict(list)
     for code in codes:

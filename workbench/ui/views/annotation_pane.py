@@ -1,0 +1,1241 @@
+"""The annotation pane: one card per segment of the shown document, beside its passage.
+
+A densely coded article has thousands of segments, so the pane is one custom-painted
+widget rather than a widget per card: a reload builds plain card records (reusing the
+ones whose segment did not change), a layout pass stacks them (O(n), only when the
+document's geometry changed), and painting draws only the cards that intersect the
+area being painted (a binary search finds them). Text is elided once per card and width.
+
+Card positions follow the document view: a card's wanted top is the top of its passage's
+first line in the document viewport (what `DocumentView.passage_top` gives), pushed down
+below the card above so cards never overlap. The pane keeps those tops in "content"
+coordinates (from the document's start, measured once per relayout over all blocks), so
+a scroll moves every card by one number, read from `passage_top` of the first visible
+line, instead of asking for 2,000 positions again.
+When the current card is pushed below the pane (or starts above it) while its passage
+is on screen, the pane shifts its content just enough to show it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QContextMenuEvent,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QMoveEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QTextCursor,
+    QTextDocument,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QMenu,
+    QPlainTextEdit,
+    QToolTip,
+    QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.text import short_quote
+from workbench.services import queries
+from workbench.services.changes import Changes
+from workbench.services.data import CodeInfo, CoderInfo, LinkInfo, SegmentInfo
+from workbench.services.segments import SetSegmentMemo
+from workbench.ui.application import show_error
+from workbench.ui.session import ProjectSession
+from workbench.ui.views.annotation_layout import card_at, reveal_shift, stack, visible_range
+from workbench.ui.views.document_view import DocumentView
+
+# Quotes are shortened in the middle to this many characters, then cut at the card's
+# width; generous, so a second "…" only appears on very wide cards.
+QUOTE_CHARS = 240
+LINK_QUOTE_CHARS = 160
+MEMO_LINES = 3  # memo lines shown on a card; the rest is in the tooltip and the editor
+MAX_LINKS = 3  # link lines shown on a card, then "+ n more links"
+MAX_BARS = 5  # colour bars for a segment with many codes
+EDITOR_LINES = 4  # height of the in-place memo editor, in lines
+SYMMETRIC, OUTGOING, INCOMING = "⇄", "→", "←"
+
+
+@dataclass(frozen=True)
+class CardGeometry:
+    """A card as tests and other views see it: its segment and its rectangle in the pane."""
+
+    uuid: str
+    rect: QRect
+
+
+@dataclass(frozen=True)
+class LinkGeometry:
+    """A link line as shown on a card: its text, the passage it leads to, where it is."""
+
+    text: str
+    document_uuid: str
+    start: int
+    end: int
+    rect: QRect
+
+
+@dataclass(eq=False)
+class _LinkLine:
+    prefix: str  # "⇄ contradicts · "
+    quote: str  # the other passage, quoted and shortened
+    suffix: str  # " (other document)"
+    document_uuid: str
+    start: int
+    end: int
+
+
+class _BlockLines(NamedTuple):
+    """A text block's height and its lines' Qt starts, tops and bottoms (block-relative)."""
+
+    height: float
+    starts: tuple[int, ...]
+    tops: tuple[float, ...]
+    bottoms: tuple[float, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Style:
+    """How a set of codes looks on a card; shared by the cards with the same codes."""
+
+    colors: tuple[QColor, ...]
+    paths: str  # "actor/Putin · motive"
+
+
+@dataclass(eq=False)
+class _Card:
+    segment: SegmentInfo
+    style: _Style
+    coder_color: QColor | None
+    quote: str
+    links: list[_LinkLine] = field(default_factory=list)
+    # Measured for `width` (the pane's card width); reset when fonts change.
+    width: int = -1
+    height: int = 0
+    memo_lines: list[str] = field(default_factory=list)
+    # Elided strings for `width`, made when the card is first painted at that width.
+    elided: _Elided | None = None
+
+    @property
+    def uuid(self) -> str:
+        return self.segment.uuid
+
+    @property
+    def colors(self) -> tuple[QColor, ...]:
+        return self.style.colors
+
+    @property
+    def paths(self) -> str:
+        return self.style.paths
+
+
+@dataclass(frozen=True)
+class _Elided:
+    paths: str
+    coder: str
+    quote: str
+    links: tuple[tuple[str, str, str], ...]
+    more: str
+
+
+class _Metrics:
+    """Sizes and fonts derived from the widget's font (no pixel-size fonts: HiDPI)."""
+
+    def __init__(self, font: QFont) -> None:
+        self.font = QFont(font)
+        self.bold = QFont(font)
+        self.bold.setWeight(QFont.Weight.DemiBold)
+        self.italic = QFont(font)
+        self.italic.setItalic(True)
+        self.fm = QFontMetrics(self.font)
+        self.fm_bold = QFontMetrics(self.bold)
+        self.fm_italic = QFontMetrics(self.italic)
+        self.line = max(self.fm.height(), self.fm_bold.height(), self.fm_italic.height())
+        self.pad = max(4, self.line // 3)  # inside a card
+        self.gap = max(4, self.line // 3)  # between stacked cards
+        self.margin = max(6, self.line // 2)  # between the cards and the pane's sides
+        self.section = max(2, self.line // 4)  # between quote, memo and links
+        self.bar = max(4, self.line // 4)  # one code's colour bar
+        self.thin_bar = max(2, self.line // 7)  # each bar when a segment has several codes
+        self.radius = max(3, self.line // 4)
+        self.current_frame = 2  # the current card's frame (others have a 1-pixel frame)
+        self.bar_inset = max(2, self.line // 8)  # between the frame and the colour bars
+        self.dot = max(6, self.fm.ascent() // 2)  # the coder colour dot
+
+
+def _blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """`a` moved `amount` (0..1) of the way towards `b`."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * amount,
+        a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount,
+    )
+
+
+def _wrap(text: str, fm: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """Greedy word wrap of `text` into at most `max_lines` lines no wider than `width`
+    (blank lines dropped); "…" ends the last line when text was left out."""
+    lines: list[str] = []
+    current: str | None = None  # the line being filled
+    cut = False
+    for paragraph in text.strip().splitlines():
+        if current is not None:
+            lines.append(current)
+            current = None
+        for word in paragraph.split():
+            if current is not None and fm.horizontalAdvance(f"{current} {word}") <= width:
+                current = f"{current} {word}"
+                continue
+            if current is not None:
+                lines.append(current)
+                current = None
+            if len(lines) == max_lines:
+                cut = True
+                break
+            current = word
+        if cut:
+            break
+    if current is not None:
+        lines.append(current)
+    if cut:
+        lines[-1] += " …"
+    elide = Qt.TextElideMode.ElideRight
+    return [fm.elidedText(line, elide, width) for line in lines]
+
+
+_PANE_KEYS = frozenset(
+    {
+        Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_Home,
+        Qt.Key.Key_End, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2, Qt.Key.Key_L,
+    }
+)  # fmt: skip
+
+
+def _plain(event: QKeyEvent) -> bool:
+    """No Ctrl, Alt or Meta (Shift is allowed: it does not change these keys)."""
+    held = event.modifiers() & (
+        Qt.KeyboardModifier.ControlModifier
+        | Qt.KeyboardModifier.AltModifier
+        | Qt.KeyboardModifier.MetaModifier
+    )
+    return held == Qt.KeyboardModifier.NoModifier
+
+
+class _MemoEditor(QPlainTextEdit):
+    """The in-place memo editor: Ctrl+Enter or leaving it saves, Esc cancels."""
+
+    commit = Signal()
+    cancel = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setPlaceholderText("Memo — Ctrl+Enter to save, Esc to cancel")
+        self.setToolTip("Ctrl+Enter or click elsewhere to save the memo; Esc cancels")
+        self.hide()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.commit.emit()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.cancel.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        # The editor's own context menu takes focus for a moment: not a reason to save.
+        if self.isVisible() and event.reason() != Qt.FocusReason.PopupFocusReason:
+            self.commit.emit()
+
+
+class AnnotationPane(QWidget):
+    """Cards for the segments shown in `document_view`, aligned with their passages."""
+
+    link_requested = Signal(str)  # segment uuid: the user pressed L on the current card
+
+    def __init__(
+        self,
+        session: ProjectSession | None,
+        document_view: DocumentView,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session: ProjectSession | None = None
+        self._view = document_view
+        self._cards: list[_Card] = []
+        self._index: dict[str, int] = {}  # segment uuid -> position in _cards
+        self._document: str | None = None
+        self._texts: dict[str, str] = {}  # document uuid -> canonical text (immutable)
+        self._codebook: list[CodeInfo] = []
+        self._coders: list[CoderInfo] = []
+        self._styles: dict[tuple[str, ...], _Style] = {}  # by a segment's code uuids
+        self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
+        self._document_names: dict[str, str] = {}
+        self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
+        self._current: str | None = None
+        # Layout state. Card tops are content y: from the top of the document.
+        self._metrics = _Metrics(self.font())
+        self._measured_width = -1
+        # Per text block: its Qt position, its line table and its content y.
+        self._block_positions: list[int] = []
+        self._block_lines: list[_BlockLines] = []
+        self._block_tops: list[float] = []
+        self._suspect = False  # the text's formats changed: lines may have moved
+        self._watched: QTextDocument | None = None
+        self._anchors: dict[int, int] = {}  # code point -> content y of its line's top
+        self._geometry_key: object = None  # what _block_lines and _anchors were measured for
+        self._rel_tops: list[int] = []
+        self._rel_bottoms: list[int] = []
+        self._origin = 0  # pane y of content y 0 (the document's top, minus the reveal shift)
+        self._stacked = False  # _rel_tops match _cards and their heights
+        self._placed = False  # _origin is up to date with the document's scroll position
+        # Debug counters for tests and benchmarks: cards drawn by the last paint event.
+        self.last_paint_count = 0
+        self.layout_count = 0  # full re-placements of the cards (the document's geometry)
+
+        self._editor = _MemoEditor(self)
+        self._editor.commit.connect(self._commit_memo)
+        self._editor.cancel.connect(self._cancel_memo)
+        self._editing: str | None = None
+
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)  # a hand cursor over followable link lines
+        self.setAutoFillBackground(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAccessibleName("Annotations")
+        self.setWhatsThis(
+            "One card per coded passage. Click a card or use Up/Down (J/K) to select its "
+            "passage; Enter or F2 edits the memo; L links the passage to another; click a "
+            "link line to follow it."
+        )
+        self._build_actions()
+
+        document_view.segments_changed.connect(self.reload)
+        document_view.geometry_changed.connect(self._on_geometry_changed)
+        document_view.current_segment_changed.connect(self._on_current_segment_changed)
+        self.set_session(session)
+
+    def _build_actions(self) -> None:
+        """Context-menu actions; their shortcuts are handled in keyPressEvent so they only
+        act while the pane has focus (letters must stay free elsewhere)."""
+        self.edit_memo_action = QAction("Edit memo", self)
+        self.edit_memo_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.edit_memo_action.setToolTip("Edit the current card's memo in place (Enter or F2)")
+        self.edit_memo_action.triggered.connect(lambda: self.edit_memo())
+        self.link_action = QAction("Link to…", self)
+        self.link_action.setShortcut(QKeySequence(Qt.Key.Key_L))
+        self.link_action.setToolTip("Link the current passage to another passage (L)")
+        self.link_action.triggered.connect(self._request_link)
+        self.goto_action = QAction("Go to passage", self)
+        self.goto_action.setToolTip("Select the current card's passage in the document")
+        self.goto_action.triggered.connect(self._goto_current)
+        for action in (self.edit_memo_action, self.link_action, self.goto_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+
+    # Session and data
+
+    def set_session(self, session: ProjectSession | None) -> None:
+        if self._session is not None:
+            self._session.changed.disconnect(self._on_changed)
+        self._session = session
+        if self._editing is not None:
+            self._close_editor()  # a memo of the previous project is dropped, not saved
+        for cache in (self._texts, self._others, self._document_names, self._inverse_names):
+            cache.clear()
+        self._cards = []
+        self._current = None
+        if session is not None:
+            session.changed.connect(self._on_changed)
+        self.reload()
+
+    def _on_changed(self, changes: Changes) -> None:
+        # Changes to the shown document's segments arrive through segments_changed (the
+        # document view reloads first). It does not announce links (they change no
+        # segment row), linked passages elsewhere, or code names and coders elsewhere.
+        if changes.documents - {self._document}:
+            self._document_names.clear()  # imported or renamed documents
+        if changes.relation_types:
+            self._inverse_names.clear()
+        stale = changes.segments & self._others.keys()
+        for uuid in stale:
+            del self._others[uuid]
+        if self._document is None:
+            return
+        if (
+            stale
+            or changes.links
+            or (self._document not in changes.documents and (changes.codes or changes.coders))
+        ):
+            self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the cards from the document view's segments (after the coder filter)."""
+        session = self._session
+        document = self._view.document_uuid if session is not None else None
+        if document != self._document:
+            self._geometry_key = None
+        self._document = document
+        segments: list[SegmentInfo] = []
+        if session is not None and document is not None:
+            segments = sorted(self._view.segments(), key=lambda s: (s.start, s.end, s.uuid))
+        if not segments:
+            self._set_cards([])
+            return
+        assert session is not None and document is not None
+        project = session.project
+        codebook = session.codebook()
+        coders = session.coders()
+        if codebook != self._codebook or coders != self._coders:
+            self._codebook, self._coders = codebook, coders
+            self._styles.clear()
+        codes = {c.uuid: c for c in codebook}
+        coder_colors = {c.uuid: QColor(c.color) for c in coders}
+        text = self._text_of(document)
+        shown = {s.uuid: s for s in segments}
+        links = [
+            link
+            for link in queries.links(project)
+            if link.source_uuid in shown or link.target_uuid in shown
+        ]
+        link_lines = self._link_lines(links, shown, document)
+        linked = {line.document_uuid for lines in link_lines.values() for line in lines}
+        self._texts = {d: t for d, t in self._texts.items() if d == document or d in linked}
+        old = {card.uuid: card for card in self._cards}
+        cards: list[_Card] = []
+        styles = self._styles
+        for seg in segments:
+            card = old.get(seg.uuid)
+            style = styles.get(seg.code_uuids)
+            if style is None:
+                style = styles[seg.code_uuids] = self._code_style(seg.code_uuids, codes)
+            lines = link_lines.get(seg.uuid, [])
+            # Reuse unchanged cards: their measured height and elided text stay valid.
+            if (
+                card is None
+                or card.style is not style
+                or card.segment != seg
+                or card.links
+                or lines
+            ):
+                card = _Card(
+                    segment=seg,
+                    style=style,
+                    coder_color=coder_colors.get(seg.coder_uuid),
+                    quote=f"“{short_quote(text[seg.start : seg.end], QUOTE_CHARS)}”",
+                    links=lines,
+                )
+            cards.append(card)
+        self._set_cards(cards)
+
+    def _set_cards(self, cards: list[_Card]) -> None:
+        self._cards = cards
+        self._index = {card.uuid: i for i, card in enumerate(cards)}
+        self._stacked = False
+        self._placed = False
+        if self._current is not None and self._current not in self._index:
+            self._current = None
+        if self._editing is not None:
+            if self._editing in self._index:
+                self._ensure_layout()
+                self._place_editor()
+            else:
+                self._close_editor()
+        self.update()
+
+    def _text_of(self, document: str) -> str:
+        if document not in self._texts:
+            assert self._session is not None
+            self._texts[document] = self._session.document_text(document)
+        return self._texts[document]
+
+    @staticmethod
+    def _code_style(code_uuids: tuple[str, ...], codes: dict[str, CodeInfo]) -> _Style:
+        known = [codes[u] for u in code_uuids if u in codes]
+        if not known:
+            return _Style((), "(no code)")
+        return _Style(tuple(QColor(c.color) for c in known), " · ".join(c.path for c in known))
+
+    def _link_lines(
+        self, links: list[LinkInfo], shown: dict[str, SegmentInfo], document: str
+    ) -> dict[str, list[_LinkLine]]:
+        """Link lines per shown segment. The other passages come from one query each (a
+        document's links are few); names and texts of their documents once per reload."""
+        if not links:
+            return {}
+        assert self._session is not None
+        project = self._session.project
+        # Linked passages elsewhere are kept between reloads (dropped when a command
+        # touches them), so a coding action here does not query them again.
+        needed = {u for link in links for u in (link.source_uuid, link.target_uuid)} - shown.keys()
+        others = self._others = {u: s for u, s in self._others.items() if u in needed}
+        for uuid in needed - others.keys():
+            try:
+                others[uuid] = queries.segment(project, uuid)
+            except WorkbenchError:  # deleted meanwhile: its links go with it
+                continue
+        names = self._document_names
+        if any(s.document_uuid not in names for s in others.values()):
+            names.update((d.uuid, d.name) for d in self._session.documents())
+        inverse = self._inverse_names
+        if not inverse and any(not link.symmetric for link in links):
+            inverse.update((r.uuid, r.inverse_name) for r in queries.relation_types(project))
+        result: dict[str, list[_LinkLine]] = {}
+        for link in links:
+            for here, there, outgoing in (
+                (link.source_uuid, link.target_uuid, True),
+                (link.target_uuid, link.source_uuid, False),
+            ):
+                other = shown.get(there) or others.get(there)
+                if here not in shown or other is None:
+                    continue
+                if link.symmetric:
+                    label = f"{SYMMETRIC} {link.relation}"
+                elif outgoing:
+                    label = f"{OUTGOING} {link.relation}"
+                else:
+                    label = f"{INCOMING} {inverse.get(link.relation_uuid) or link.relation}"
+                quote = short_quote(
+                    self._text_of(other.document_uuid)[other.start : other.end], LINK_QUOTE_CHARS
+                )
+                where = (
+                    "this document"
+                    if other.document_uuid == document
+                    else names.get(other.document_uuid, "?")
+                )
+                result.setdefault(here, []).append(
+                    _LinkLine(
+                        f"{label} · ", f"“{quote}”", f" ({where})",
+                        other.document_uuid, other.start, other.end,
+                    )
+                )  # fmt: skip
+        return result
+
+    # Queries for tests and other views
+
+    def cards(self) -> list[CardGeometry]:
+        """Every card (also those scrolled out of the pane) in widget coordinates."""
+        self._ensure_layout()
+        x, width = self._card_x()
+        return [
+            CardGeometry(card.uuid, QRect(x, top + self._origin, width, card.height))
+            for card, top in zip(self._cards, self._rel_tops, strict=True)
+        ]
+
+    def links_of(self, uuid: str) -> list[LinkGeometry]:
+        """The link lines shown on `uuid`'s card (at most MAX_LINKS), widget coordinates."""
+        self._ensure_layout()
+        i = self._index[uuid]
+        card = self._cards[i]
+        m = self._metrics
+        x, width = self._card_x()
+        left = x + self._text_left(card)
+        top = self._rel_tops[i] + self._origin + self._links_top(card)
+        return [
+            LinkGeometry(
+                line.prefix + line.quote + line.suffix,
+                line.document_uuid,
+                line.start,
+                line.end,
+                QRect(left, top + k * m.line, x + width - m.pad - left, m.line),
+            )
+            for k, line in enumerate(card.links[:MAX_LINKS])
+        ]
+
+    def current_segment(self) -> str | None:
+        return self._current
+
+    def editing_segment(self) -> str | None:
+        """The segment whose memo is open in the in-place editor, if any."""
+        return self._editing
+
+    @property
+    def memo_editor(self) -> QPlainTextEdit:
+        return self._editor
+
+    # Current card
+
+    def set_current_segment(self, uuid: str | None, *, select: bool = False) -> None:
+        """Make `uuid`'s card current; with `select`, also select its passage."""
+        if uuid is not None and uuid not in self._index:
+            uuid = None
+        if uuid != self._current:
+            if self._editing is not None and self._editing != uuid:
+                self._commit_memo()
+            self._current = uuid
+            self._placed = False
+            self.update()
+        if select and uuid is not None:
+            self._view.select_segment(uuid)
+            self._placed = False  # the document may have scrolled to the passage
+            self.update()
+
+    def _on_current_segment_changed(self, uuid: object) -> None:
+        self.set_current_segment(uuid if isinstance(uuid, str) else None)
+
+    def _move(self, step: int) -> None:
+        if not self._cards:
+            return
+        if self._current is None:
+            self._ensure_layout()
+            shown = visible_range(
+                self._rel_tops, self._rel_bottoms, -self._origin, self.height() - self._origin
+            )
+            if shown:
+                i = shown.start if step > 0 else shown.stop - 1
+            else:
+                i = 0 if step > 0 else len(self._cards) - 1
+        else:
+            i = min(max(self._index[self._current] + step, 0), len(self._cards) - 1)
+        self.set_current_segment(self._cards[i].uuid, select=True)
+
+    def _goto_current(self) -> None:
+        if self._current is not None:
+            self.set_current_segment(self._current, select=True)
+
+    def _request_link(self) -> None:
+        if self._current is not None:
+            self.link_requested.emit(self._current)
+
+    # Memo editing
+
+    def edit_memo(self, uuid: str | None = None) -> bool:
+        """Open the in-place memo editor on `uuid` (default: the current card)."""
+        uuid = uuid or self._current
+        if uuid is None or uuid not in self._index or self._session is None:
+            return False
+        if self._session.read_only:
+            show_error(self, "Read-only project", "This project is open read-only.")
+            return False
+        if self._current != uuid:
+            self.set_current_segment(uuid, select=True)
+        if self._editing is not None:
+            self._commit_memo()
+        card = self._cards[self._index[uuid]]
+        self._editor.setPlainText(card.segment.memo)
+        self._editor.moveCursor(QTextCursor.MoveOperation.End)
+        self._set_editing(uuid)
+        self._editor.show()
+        self._editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def _set_editing(self, uuid: str | None) -> None:
+        """Open the card `uuid` for editing (None: close): the card grows to hold the
+        editor, so the cards below move down rather than being covered."""
+        for old_or_new in (self._editing, uuid):
+            if old_or_new is not None and old_or_new in self._index:
+                self._cards[self._index[old_or_new]].width = -1  # measure it again
+        self._editing = uuid
+        self._stacked = self._placed = False
+        self.update()
+        if uuid is not None:
+            self._ensure_layout()
+            self._place_editor()
+
+    def _editor_inset(self) -> int:
+        """From the editor's edge to its text: the card's text and the memo line up."""
+        return self._editor.frameWidth() + round(self._editor.document().documentMargin())
+
+    def _editor_height(self, card: _Card) -> int:
+        lines = max(EDITOR_LINES, len(card.memo_lines) + 1)
+        return lines * self._metrics.line + 2 * self._editor_inset()
+
+    def _memo_height(self, card: _Card) -> int:
+        if card.uuid == self._editing:
+            return self._editor_height(card)
+        return len(card.memo_lines) * self._metrics.line
+
+    def _memo_rect(self, i: int) -> QRect:
+        """The editor's place on card `i`, in widget coordinates."""
+        m = self._metrics
+        card = self._cards[i]
+        x, width = self._card_x()
+        top = self._rel_tops[i] + self._origin + m.pad + 2 * m.line + m.section
+        left = x + self._text_left(card) - self._editor_inset()
+        right = x + width - m.current_frame - m.bar_inset
+        return QRect(left, top, right - left, self._editor_height(card))
+
+    def _place_editor(self) -> None:
+        if self._editing is not None and self._editing in self._index:
+            self._editor.setGeometry(self._memo_rect(self._index[self._editing]))
+
+    def _commit_memo(self) -> None:
+        uuid = self._editing
+        if uuid is None:
+            return
+        had_focus = self._editor.hasFocus()
+        memo = self._editor.toPlainText().rstrip()
+        self._close_editor()
+        if had_focus:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+        i = self._index.get(uuid)
+        if i is None or self._session is None or memo == self._cards[i].segment.memo:
+            return
+        try:
+            self._session.run(SetSegmentMemo(uuid, memo))
+        except WorkbenchError as exc:
+            show_error(self, "Memo not saved", str(exc))
+
+    def _cancel_memo(self) -> None:
+        self._close_editor()
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _close_editor(self) -> None:
+        self._set_editing(None)  # first: hiding the editor moves focus, which would commit
+        self._editor.hide()
+
+    # Layout
+
+    def _card_x(self) -> tuple[int, int]:
+        m = self._metrics
+        return m.margin, max(self.width() - 2 * m.margin, 4 * m.line)
+
+    def _text_left(self, card: _Card) -> int:
+        """x of the card's text, relative to the card: after the frame and the bars."""
+        m = self._metrics
+        n = min(len(card.colors), MAX_BARS)
+        bars = m.bar if n <= 1 else n * m.thin_bar + (n - 1)
+        return m.current_frame + m.bar_inset + bars + m.pad
+
+    def _measure(self, card: _Card, width: int) -> None:
+        """Height (and wrapped memo) of `card` at card width `width`."""
+        m = self._metrics
+        inner = max(width - self._text_left(card) - m.pad, m.line)
+        card.memo_lines = _wrap(card.segment.memo, m.fm, inner, MEMO_LINES)
+        height = 2 * m.pad + 2 * m.line  # header and quote
+        memo = self._memo_height(card)
+        if memo:
+            height += m.section + memo
+        if card.links:
+            lines = min(len(card.links), MAX_LINKS) + (len(card.links) > MAX_LINKS)
+            height += m.section + lines * m.line
+        card.height = height
+        card.width = width
+        card.elided = None
+
+    def _document_geometry_key(self) -> object:
+        """What the document's line positions depend on, besides its text's formats (a
+        format change sets `_suspect` instead) and not the scroll position."""
+        view = self._view
+        option = view.document().defaultTextOption()
+        return (
+            self._document,
+            id(view.document()),
+            view.viewport().width(),
+            view.font().key(),
+            view.document().blockCount(),
+            option.textDirection(),
+            option.wrapMode(),
+        )
+
+    def _read_blocks(self) -> tuple[list[int], list[_BlockLines]]:
+        """Each block's Qt position and line table, laying out the blocks QPlainTextEdit
+        has not laid out yet (it does so lazily and estimates far-away positions)."""
+        document = self._view.document()
+        layout = document.documentLayout()
+        positions: list[int] = []
+        tables: list[_BlockLines] = []
+        block = document.firstBlock()
+        while block.isValid():
+            positions.append(block.position())
+            if block.isVisible():
+                height = layout.blockBoundingRect(block).height()  # lays the block out
+                text_layout = block.layout()
+                base = text_layout.position().y()
+                lines = [text_layout.lineAt(i) for i in range(text_layout.lineCount())]
+                tables.append(
+                    _BlockLines(
+                        height,
+                        tuple(line.textStart() for line in lines) or (0,),
+                        tuple(base + line.y() for line in lines) or (0.0,),
+                        tuple(base + line.y() + line.height() for line in lines) or (height,),
+                    )
+                )
+            else:
+                tables.append(_BlockLines(0.0, (0,), (0.0,), (0.0,)))
+            block = block.next()
+        return positions, tables
+
+    def _measure_blocks(self, *, check: bool = False) -> None:
+        """Read every block's lines. With `check` (the text's formats changed, which can
+        rewrap a block's lines), forget only the card positions on blocks that changed."""
+        positions, tables = self._read_blocks()
+        if check and positions == self._block_positions:
+            old = self._block_lines
+            changed = [i for i, (a, b) in enumerate(zip(old, tables, strict=True)) if a != b]
+            if not changed:
+                return
+            self._block_lines = tables
+            if all(old[i].height == tables[i].height for i in changed):
+                # Lines moved inside these blocks only: the other cards stay put.
+                to_cp = self._view.offsets.to_codepoint
+                ends = [*positions[1:], self._view.document().characterCount()]
+                spans = [(to_cp(positions[i]), to_cp(ends[i])) for i in changed]
+                for cp in [c for c in self._anchors if any(a <= c < b for a, b in spans)]:
+                    del self._anchors[cp]
+                self._stacked = False
+                return
+        self._block_positions, self._block_lines = positions, tables
+        tops: list[float] = []
+        y = 0.0
+        for table in tables:
+            tops.append(y)
+            y += table.height
+        self._block_tops = tops
+        self._anchors.clear()
+        self._stacked = False
+        self.layout_count += 1
+
+    def _line_of(self, cp: int) -> tuple[int, int]:
+        """Content y (from the document's top) of the top and bottom of the line holding
+        code point `cp`: the line `DocumentView.passage_top` measures."""
+        position = self._view.offsets.to_qt(cp)
+        b = max(0, bisect_right(self._block_positions, position) - 1)
+        table = self._block_lines[b]
+        i = max(0, bisect_right(table.starts, position - self._block_positions[b]) - 1)
+        top = self._block_tops[b]
+        return round(top + table.tops[i]), round(top + table.bottoms[i])
+
+    def _watch(self, document: QTextDocument) -> None:
+        """Follow format changes (the document view highlights passages lazily)."""
+        if document is self._watched:
+            return
+        if self._watched is not None:
+            self._watched.contentsChanged.disconnect(self._on_contents_changed)
+        self._watched = document
+        document.contentsChanged.connect(self._on_contents_changed)
+
+    def _on_contents_changed(self) -> None:
+        self._suspect = True
+        self._placed = False
+        self.update()
+
+    def _ensure_layout(self) -> None:
+        """Bring card heights, stacking and the scroll position up to date: O(n) after a
+        reload, resize or relayout; O(1) after a scroll."""
+        if not self._cards:
+            self._rel_tops, self._rel_bottoms = [], []
+            self._stacked = self._placed = True
+            return
+        _, width = self._card_x()
+        if width != self._measured_width:
+            self._measured_width = width
+            self._stacked = False
+        if self._placed and self._stacked:
+            return
+        view = self._view
+        first = view.firstVisibleBlock()
+        first_cp = view.offsets.to_codepoint(first.position()) if first.isValid() else 0
+        seen = view.passage_top(first_cp)
+        if seen is None:  # the view shows no text (yet)
+            self._rel_tops = [0] * len(self._cards)
+            self._rel_bottoms = [c.height for c in self._cards]
+            self._stacked = self._placed = True
+            return
+        key = self._document_geometry_key()
+        if key != self._geometry_key:
+            self._watch(view.document())
+            self._measure_blocks()
+            self._geometry_key = key
+        elif self._suspect:
+            self._measure_blocks(check=True)
+        self._suspect = False
+        if not self._stacked:
+            self._stack(width)
+        self._origin = seen - self._line_of(first_cp)[0] + self._viewport_shift()
+        self._origin -= self._reveal_current()
+        self._placed = True
+
+    def _stack(self, width: int) -> None:
+        m = self._metrics
+        anchors = self._anchors
+        for card in self._cards:
+            start = card.segment.start
+            if start not in anchors:
+                anchors[start] = self._line_of(start)[0]
+            if card.width != width:
+                self._measure(card, width)
+        heights = [card.height for card in self._cards]
+        self._rel_tops = stack([anchors[c.segment.start] for c in self._cards], heights, m.gap)
+        self._rel_bottoms = [t + h for t, h in zip(self._rel_tops, heights, strict=True)]
+        self._stacked = True
+
+    def _viewport_shift(self) -> int:
+        """Pane y of the document viewport's y = 0 (they are usually side by side)."""
+        viewport = self._view.viewport()
+        if self.window() is not viewport.window():
+            return 0
+        return self.mapFrom(self.window(), viewport.mapTo(self.window(), QPoint(0, 0))).y()
+
+    def _reveal_current(self) -> int:
+        """The shift that shows the current card while its passage is on screen (zero when
+        it is not: then the pane simply follows the document). Uses `_origin` unshifted."""
+        if self._current is None:
+            return 0
+        i = self._index[self._current]
+        seg = self._cards[i].segment
+        first = self._line_of(seg.start)[0] + self._origin
+        last = self._line_of(max(seg.start, seg.end - 1))[1] + self._origin
+        if first >= self.height() or last <= 0:
+            return 0
+        top = self._rel_tops[i] + self._origin
+        return reveal_shift(top, top + self._cards[i].height, self.height(), self._metrics.gap)
+
+    def _on_geometry_changed(self) -> None:
+        self._placed = False
+        if self._editing is not None:
+            self._ensure_layout()
+            self._place_editor()
+        self.update()
+
+    # Events
+
+    def sizeHint(self) -> QSize:
+        m = self._metrics
+        return QSize(m.fm.averageCharWidth() * 36 + 2 * m.margin, 20 * m.line)
+
+    def minimumSizeHint(self) -> QSize:
+        m = self._metrics
+        return QSize(m.fm.averageCharWidth() * 18 + 2 * m.margin, 4 * m.line)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._placed = False
+        if self._editing is not None:
+            self._ensure_layout()
+            self._place_editor()
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        self._placed = False
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._metrics = _Metrics(self.font())
+            for card in self._cards:
+                card.width = -1
+            self._measured_width = -1
+            self._stacked = self._placed = False
+            self.update()
+        elif event.type() == QEvent.Type.PaletteChange:
+            self.update()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()  # the current card's border shows whether the pane has focus
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def _hit(self, pos: QPoint) -> tuple[int | None, int | None]:
+        """(card index, link index) under `pos`; link index only on a link line."""
+        self._ensure_layout()
+        x, width = self._card_x()
+        if not x <= pos.x() < x + width:
+            return None, None
+        i = card_at(self._rel_tops, self._rel_bottoms, pos.y() - self._origin)
+        if i is None:
+            return None, None
+        card = self._cards[i]
+        m = self._metrics
+        y = pos.y() - self._origin - self._rel_tops[i] - self._links_top(card)
+        if card.links and y >= 0:
+            k = y // m.line
+            if k < min(len(card.links), MAX_LINKS):
+                return i, k
+        return i, None
+
+    def _links_top(self, card: _Card) -> int:
+        m = self._metrics
+        top = m.pad + 2 * m.line + m.section
+        memo = self._memo_height(card)
+        return top + memo + m.section if memo else top
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        i, k = self._hit(event.position().toPoint())
+        if i is None:
+            return
+        card = self._cards[i]
+        if k is not None and self._session is not None:
+            link = card.links[k]
+            self._session.navigate_requested.emit(link.document_uuid, link.start, link.end)
+            return
+        self.set_current_segment(card.uuid, select=True)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        i, k = self._hit(event.position().toPoint())
+        if i is not None and k is None and event.button() == Qt.MouseButton.LeftButton:
+            self.edit_memo(self._cards[i].uuid)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        _, k = self._hit(event.position().toPoint())
+        shape = Qt.CursorShape.PointingHandCursor if k is not None else Qt.CursorShape.ArrowCursor
+        if self.cursor().shape() != shape:
+            self.setCursor(shape)
+        super().mouseMoveEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        # The pane follows the document: scrolling over it scrolls the document.
+        QApplication.sendEvent(self._view.viewport(), event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        plain = _plain(event)
+        if key in (Qt.Key.Key_Down, Qt.Key.Key_J) and plain:
+            self._move(1)
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_K) and plain:
+            self._move(-1)
+        elif key == Qt.Key.Key_Home and plain and self._cards:
+            self.set_current_segment(self._cards[0].uuid, select=True)
+        elif key == Qt.Key.Key_End and plain and self._cards:
+            self.set_current_segment(self._cards[-1].uuid, select=True)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2) and plain:
+            self.edit_memo()
+        elif key == Qt.Key.Key_L and plain:
+            self._request_link()
+        else:
+            super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        i, _ = self._hit(event.pos())
+        if i is None:
+            return
+        self.set_current_segment(self._cards[i].uuid, select=True)
+        menu = QMenu(self)
+        menu.addActions([self.goto_action, self.edit_memo_action, self.link_action])
+        menu.exec(event.globalPos())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride:
+            # The pane's own keys win over window shortcuts on the same keys while it has
+            # focus (as a line edit keeps its letters).
+            assert isinstance(event, QKeyEvent)
+            if event.key() in _PANE_KEYS and _plain(event):
+                event.accept()
+                return True
+        if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            i, k = self._hit(event.pos())
+            if i is None:
+                QToolTip.hideText()
+                event.ignore()
+                return True
+            QToolTip.showText(event.globalPos(), self._tooltip(self._cards[i], k), self)
+            return True
+        return super().event(event)
+
+    def _tooltip(self, card: _Card, link: int | None) -> str:
+        if link is not None:
+            line = card.links[link]
+            return f"{line.prefix}{line.quote}{line.suffix}\nClick to go to that passage."
+        seg = card.segment
+        parts = [card.paths, f"{seg.coder_name} · characters {seg.start}–{seg.end}", card.quote]
+        if seg.memo:
+            parts.append(f"Memo: {seg.memo}")
+        return "\n".join(parts)
+
+    def card_tooltip(self, uuid: str) -> str:
+        """The text the card's tooltip shows: code paths, coder, quote and full memo."""
+        return self._tooltip(self._cards[self._index[uuid]], None)
+
+    # Painting
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._ensure_layout()
+        painter = QPainter(self)
+        palette = self.palette()
+        clip = event.rect()
+        painter.fillRect(clip, palette.color(QPalette.ColorRole.Window))
+        count = 0
+        if not self._cards:
+            self._paint_empty(painter)
+        else:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            x, width = self._card_x()
+            colors = self._colors()
+            shown = visible_range(
+                self._rel_tops,
+                self._rel_bottoms,
+                clip.top() - self._origin,
+                clip.bottom() + 1 - self._origin,
+            )
+            for i in shown:
+                card = self._cards[i]
+                self._paint_card(painter, card, x, self._rel_tops[i] + self._origin, width, colors)
+                count += 1
+        painter.end()
+        self.last_paint_count = count
+
+    def _colors(self) -> dict[str, QColor]:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        base = palette.color(QPalette.ColorRole.Base)
+        link = palette.color(QPalette.ColorRole.Link)
+        # Some dark palettes keep a dark blue link colour: fall back to a readable one.
+        if abs(link.lightnessF() - base.lightnessF()) < 0.35:
+            link = _blend(link, text, 0.6)
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        return {
+            "base": base,
+            "text": text,
+            "soft": _blend(text, base, 0.4),
+            "border": _blend(base, text, 0.2),
+            "link": link,
+            "current": highlight if self.hasFocus() else _blend(highlight, base, 0.35),
+            "nocode": _blend(base, text, 0.35),
+        }
+
+    def _paint_empty(self, painter: QPainter) -> None:
+        if self._document is None:
+            return
+        m = self._metrics
+        painter.setPen(self._colors()["soft"])
+        painter.setFont(m.font)
+        rect = self.rect().adjusted(m.margin, m.margin, -m.margin, -m.margin)
+        painter.drawText(
+            rect,
+            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
+            "No coded passages yet.\nSelect text and press 1–9 to code it.",
+        )
+
+    def _elided(self, card: _Card) -> _Elided:
+        """The card's strings fitted to its width: computed once per card and width."""
+        if card.elided is not None:
+            return card.elided
+        m = self._metrics
+        inner = card.width - self._text_left(card) - m.pad
+        right = Qt.TextElideMode.ElideRight
+        coder = m.fm.elidedText(card.segment.coder_name, right, inner // 3)
+        coder_room = m.fm.horizontalAdvance(coder) + m.dot + m.pad if coder else 0
+        paths = m.fm_bold.elidedText(card.paths, right, inner - coder_room - m.pad)
+        quote = m.fm_italic.elidedText(card.quote, right, inner)
+        links = []
+        for line in card.links[:MAX_LINKS]:
+            room = inner - m.fm.horizontalAdvance(line.prefix) - m.fm.horizontalAdvance(line.suffix)
+            if room >= m.fm.horizontalAdvance("“…”") * 2:
+                links.append((line.prefix, m.fm.elidedText(line.quote, right, room), line.suffix))
+            else:
+                whole = m.fm.elidedText(line.prefix + line.quote + line.suffix, right, inner)
+                links.append((whole, "", ""))
+        more = ""
+        if len(card.links) > MAX_LINKS:
+            extra = len(card.links) - MAX_LINKS
+            more = f"+ {extra} more link{'s' if extra > 1 else ''}"
+        card.elided = _Elided(paths, coder, quote, tuple(links), more)
+        return card.elided
+
+    def _paint_card(
+        self,
+        painter: QPainter,
+        card: _Card,
+        x: int,
+        y: int,
+        width: int,
+        colors: dict[str, QColor],
+    ) -> None:
+        m = self._metrics
+        text = self._elided(card)
+        current = card.uuid == self._current
+        # The frame is a filled rounded rectangle under the card's body: much cheaper
+        # to paint antialiased than a one-pixel stroke.
+        frame = m.current_frame if current else 1
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colors["current"] if current else colors["border"])
+        painter.drawRoundedRect(QRectF(x, y, width, card.height), m.radius, m.radius)
+        painter.setBrush(colors["base"])
+        inner = QRectF(x + frame, y + frame, width - 2 * frame, card.height - 2 * frame)
+        painter.drawRoundedRect(inner, m.radius - frame / 2, m.radius - frame / 2)
+
+        # Colour bars down the left side: one per code (thinner when there are several).
+        bars = card.colors[:MAX_BARS] or (colors["nocode"],)
+        bar = m.bar if len(bars) == 1 else m.thin_bar
+        bar_x = x + m.current_frame + m.bar_inset
+        bar_y = y + m.current_frame + m.bar_inset
+        bar_height = card.height - 2 * (m.current_frame + m.bar_inset)
+        for n, color in enumerate(bars):
+            painter.setBrush(color)
+            painter.drawRoundedRect(
+                QRectF(bar_x + n * (bar + 1), bar_y, bar, bar_height), bar / 2, bar / 2
+            )
+
+        left = x + self._text_left(card)
+        right = x + width - m.pad
+        line = m.line
+        row = y + m.pad
+        flags = Qt.AlignmentFlag.AlignVCenter
+
+        # Header: code path(s), and the coder on the right.
+        painter.setFont(m.bold)
+        painter.setPen(colors["text"])
+        painter.drawText(QRect(left, row, right - left, line), flags, text.paths)
+        if text.coder:
+            painter.setFont(m.font)
+            painter.setPen(colors["soft"])
+            coder_rect = QRect(left, row, right - left, line)
+            painter.drawText(coder_rect, flags | Qt.AlignmentFlag.AlignRight, text.coder)
+            if card.coder_color is not None:
+                cx = right - m.fm.horizontalAdvance(text.coder) - m.pad - m.dot
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(card.coder_color)
+                painter.drawEllipse(QRectF(cx, row + (line - m.dot) / 2, m.dot, m.dot))
+        row += line
+
+        painter.setFont(m.italic)
+        painter.setPen(colors["soft"])
+        painter.drawText(QRect(left, row, right - left, line), flags, text.quote)
+        row += line
+
+        memo = self._memo_height(card)
+        if memo:
+            row += m.section
+            if card.uuid != self._editing:  # else the editor is on top
+                painter.setFont(m.font)
+                painter.setPen(colors["text"])
+                for n, memo_line in enumerate(card.memo_lines):
+                    cell = QRect(left, row + n * line, right - left, line)
+                    painter.drawText(cell, flags, memo_line)
+            row += memo
+
+        if text.links:
+            row += m.section
+            painter.setFont(m.font)
+            for prefix, quote, suffix in text.links:
+                painter.setPen(colors["link"])
+                cell = QRect(left, row, right - left, line)
+                painter.drawText(cell, flags, prefix + quote)
+                if suffix:
+                    painter.setPen(colors["soft"])
+                    shift = m.fm.horizontalAdvance(prefix + quote)
+                    painter.drawText(cell.adjusted(shift, 0, 0, 0), flags, suffix)
+                row += line
+            if text.more:
+                painter.setPen(colors["soft"])
+                painter.drawText(QRect(left, row, right - left, line), flags, text.more)
