@@ -20,7 +20,9 @@ from workbench.ui.models.links import (
     PASSAGE_ROLE,
     QUOTE_LIMIT,
     UUID_ROLE,
+    LinksFilter,
     LinksModel,
+    PassagesFilter,
     PassagesModel,
     load_link_rows,
     load_passage_rows,
@@ -466,6 +468,11 @@ def test_models_pass_the_model_tester(qtbot, qtmodeltester, session, marked):
     links.set_rows(load_link_rows(session.project))
     assert links.rowCount() == 3
     qtmodeltester.check(links)
+    link_filter = LinksFilter()
+    link_filter.setSourceModel(links)
+    link_filter.set_relation("contradicts")
+    qtmodeltester.check(link_filter)
+    assert link_filter.rowCount() == 1
     assert links.index(0, LinksModel.TARGET_QUOTE).data(PASSAGE_ROLE) == (
         marked.analysts.document,
         marked.analysts.start,
@@ -475,6 +482,10 @@ def test_models_pass_the_model_tester(qtbot, qtmodeltester, session, marked):
     passages.set_rows(load_passage_rows(session.project, exclude=marked.claim.uuid))
     assert passages.rowCount() == 2
     qtmodeltester.check(passages)
+    passage_filter = PassagesFilter()
+    passage_filter.setSourceModel(passages)
+    passage_filter.set_text(short_quote(marked.sudden.text, 40).split()[0])
+    qtmodeltester.check(passage_filter)
     # "Linked as" reads from the passage being linked: sudden supports the claim.
     linked = {
         passages.index(r, 0).data(UUID_ROLE): passages.index(r, PassagesModel.LINKED).data()
