@@ -33,6 +33,7 @@ APP_TITLE = "Workbench"
 DEFAULT_SIZE = QSize(1400, 850)
 LEFT_WIDTH = 300  # codebook and documents
 PANE_WIDTH = 320  # annotation cards
+LINKS_HEIGHT = 190  # the links (contradictions) panel under the text
 PROJECT_FILTER = "Workbench projects (*.wbp)"
 
 
@@ -77,8 +78,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.retrieve_dock)
         self.tabifyDockWidget(self.retrieve_dock, self.search_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.links_dock)
-        for dock in (self.retrieve_dock, self.search_dock, self.links_dock):
-            dock.hide()  # the reading space first; View menu or shortcuts bring them up
+        for dock in (self.retrieve_dock, self.search_dock):
+            dock.hide()  # the reading space first; View menu, Ctrl+F, Ctrl+Shift+R bring them
+        self.resizeDocks([self.links_dock], [LINKS_HEIGHT], Qt.Orientation.Vertical)
 
         self.document_status = QLabel(self)
         self.count_status = QLabel(self)
