@@ -119,6 +119,12 @@ class WindowMenus:
         self._update_undo()
 
     def _update_undo(self, *_args: object) -> None:
+        try:
+            self._show_undo_state()
+        except RuntimeError:
+            pass  # the window is being torn down before its session
+
+    def _show_undo_state(self) -> None:
         stack = self._session.undo_stack if self._session is not None else None
         can_undo = stack is not None and stack.canUndo()
         can_redo = stack is not None and stack.canRedo()
