@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -119,10 +120,9 @@ class WindowMenus:
         self._update_undo()
 
     def _update_undo(self, *_args: object) -> None:
-        try:
+        # RuntimeError: the window is being torn down before its session.
+        with contextlib.suppress(RuntimeError):
             self._show_undo_state()
-        except RuntimeError:
-            pass  # the window is being torn down before its session
 
     def _show_undo_state(self) -> None:
         stack = self._session.undo_stack if self._session is not None else None
