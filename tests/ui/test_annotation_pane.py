@@ -12,7 +12,7 @@ from workbench.services import queries, rows
 from workbench.services.codebook import UpdateCode
 from workbench.services.documents import find_document
 from workbench.services.links import CreateLink
-from workbench.services.segments import CreateSegment
+from workbench.services.segments import CreateSegment, SetSegmentMemo
 from workbench.storage import models as m
 from workbench.ui.session import ProjectSession
 from workbench.ui.views.annotation_layout import card_at, reveal_shift, stack, visible_range
@@ -395,6 +395,55 @@ def test_renaming_or_recolouring_a_code_restyles_its_cards(
     assert harness.pane.card_tooltip(uuid).startswith("speaker")
     session.undo()
     assert harness.pane.card_tooltip(uuid).startswith("actor")
+
+
+def test_painted_cards_follow_current_memo_palette_and_document_switches(
+    harness: Harness, coded, session: ProjectSession
+) -> None:
+    """Cards are drawn once and reused: every change that shows must still repaint."""
+    from PySide6.QtGui import QPalette
+
+    pane = harness.pane
+    first, last = coded[0][0], coded[3][0]
+
+    def frame(uuid: str) -> QColor:
+        rect = harness.rects()[uuid]
+        return pixel(pane.grab().toImage(), rect.center().x(), rect.top())
+
+    plain = frame(first)
+    pane.set_current_segment(first)
+    assert frame(first) != plain  # the current card's frame
+    assert frame(last) == plain
+    pane.set_current_segment(last)
+    assert frame(first) == plain and frame(last) != plain
+
+    # A memo makes the card taller and is drawn on it.
+    height = harness.rects()[last].height()
+    session.run(SetSegmentMemo(last, "Contradicts the withdrawal claim"))
+    rect = harness.rects()[last]
+    assert rect.height() > height
+    image = pane.grab().toImage()
+    base = pane.palette().color(QPalette.ColorRole.Base)
+    memo_row = rect.top() + height + 4  # below the header and the quote
+    row = {pixel(image, x, memo_row + dy).rgb() for x in range(rect.left() + 20, rect.center().x())
+           for dy in range(0, 12)}  # fmt: skip
+    assert row - {base.rgb()}  # text was drawn there
+
+    # A palette change repaints the cards drawn before it.
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#2b2b2e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e8e8e8"))
+    pane.setPalette(dark)
+    image = pane.grab().toImage()
+    assert pixel(image, rect.right() - 3, rect.bottom() - 3) == QColor("#2b2b2e")
+
+    # Away and back: the same cards at the same places (line tables are reused).
+    before = harness.rects()
+    harness.show(OTHER)
+    assert set(harness.rects()).isdisjoint(before)
+    harness.show(ARTICLE)
+    assert harness.rects() == before
 
 
 def test_coder_filter_hides_other_coders_cards(

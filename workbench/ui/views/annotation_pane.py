@@ -18,12 +18,16 @@ is on screen, the pane shifts its content just enough to show it.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
     QAction,
     QColor,
     QContextMenuEvent,
@@ -38,7 +42,9 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QPixmap,
     QResizeEvent,
+    QTextBlock,
     QTextCursor,
     QTextDocument,
     QWheelEvent,
@@ -71,6 +77,8 @@ MEMO_LINES = 3  # memo lines shown on a card; the rest is in the tooltip and the
 MAX_LINKS = 3  # link lines shown on a card, then "+ n more links"
 MAX_BARS = 5  # colour bars for a segment with many codes
 EDITOR_LINES = 4  # height of the in-place memo editor, in lines
+RENDERED_CARDS = 400  # cards whose drawing is kept (a few screens' worth)
+LINE_TABLES = 8  # documents whose line tables are kept
 SYMMETRIC, OUTGOING, INCOMING = "⇄", "→", "←"
 
 
@@ -93,7 +101,7 @@ class LinkGeometry:
     rect: QRect
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True)
 class _LinkLine:
     prefix: str  # "⇄ contradicts · "
     quote: str  # the other passage, quoted and shortened
@@ -125,7 +133,7 @@ class _Card:
     segment: SegmentInfo
     style: _Style
     coder_color: QColor | None
-    quote: str
+    text: str  # the document's text (shared), quoted when the card is first shown
     links: list[_LinkLine] = field(default_factory=list)
     # Measured for `width` (the pane's card width); reset when fonts change.
     width: int = -1
@@ -133,10 +141,23 @@ class _Card:
     memo_lines: list[str] = field(default_factory=list)
     # Elided strings for `width`, made when the card is first painted at that width.
     elided: _Elided | None = None
+    # The card drawn once and blitted after (see AnnotationPane._rendering), with what
+    # it was drawn for: width, height, colours, device pixel ratio, current, editing.
+    pixmap: QPixmap | None = None
+    pixmap_key: object = None
+
+    _quote: str | None = None
 
     @property
     def uuid(self) -> str:
         return self.segment.uuid
+
+    @property
+    def quote(self) -> str:
+        if self._quote is None:
+            seg = self.segment
+            self._quote = f"“{short_quote(self.text[seg.start : seg.end], QUOTE_CHARS)}”"
+        return self._quote
 
     @property
     def colors(self) -> tuple[QColor, ...]:
@@ -221,6 +242,8 @@ def _wrap(text: str, fm: QFontMetrics, width: int, max_lines: int) -> list[str]:
     return [fm.elidedText(line, elide, width) for line in lines]
 
 
+_ORDER = attrgetter("start", "end", "uuid")  # cards' order: the passages' order
+
 _PANE_KEYS = frozenset(
     {
         Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_Home,
@@ -290,7 +313,9 @@ class AnnotationPane(QWidget):
         self._index: dict[str, int] = {}  # segment uuid -> position in _cards
         self._document: str | None = None
         self._texts: dict[str, str] = {}  # document uuid -> canonical text (immutable)
-        self._codebook: list[CodeInfo] = []
+        # What cards show of the codebook and the coders (not the counts, which every
+        # coding action changes): the styles and cards stay valid while these do.
+        self._code_looks: tuple[tuple[str, str, str], ...] = ()
         self._coders: list[CoderInfo] = []
         self._styles: dict[tuple[str, ...], _Style] = {}  # by a segment's code uuids
         self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
@@ -304,7 +329,16 @@ class AnnotationPane(QWidget):
         self._block_positions: list[int] = []
         self._block_lines: list[_BlockLines] = []
         self._block_tops: list[float] = []
-        self._suspect = False  # the text's formats changed: lines may have moved
+        # Recent documents' (block positions, line tables) by geometry key, the newest
+        # last; the tables are updated in place when formats rewrap a block.
+        self._line_tables: OrderedDict[object, tuple[list[int], list[_BlockLines]]] = OrderedDict()
+        self._line_starts: list[int] = []  # all lines: Qt start, content top and bottom
+        self._line_tops: list[int] = []
+        self._line_bottoms: list[int] = []
+        # Qt positions [lo, hi) whose formats changed since the blocks were read (lines
+        # there may have moved), and whether text was inserted or removed (positions moved).
+        self._dirty: tuple[int, int] | None = None
+        self._text_moved = False
         self._watched: QTextDocument | None = None
         self._anchors: dict[int, int] = {}  # code point -> content y of its line's top
         self._geometry_key: object = None  # what _block_lines and _anchors were measured for
@@ -313,6 +347,8 @@ class AnnotationPane(QWidget):
         self._origin = 0  # pane y of content y 0 (the document's top, minus the reveal shift)
         self._stacked = False  # _rel_tops match _cards and their heights
         self._placed = False  # _origin is up to date with the document's scroll position
+        # Cards holding a drawing, least recently painted first (bounds the memory).
+        self._rendered: OrderedDict[int, _Card] = OrderedDict()
         # Debug counters for tests and benchmarks: cards drawn by the last paint event.
         self.last_paint_count = 0
         self.layout_count = 0  # full re-placements of the cards (the document's geometry)
@@ -366,6 +402,7 @@ class AnnotationPane(QWidget):
             self._close_editor()  # a memo of the previous project is dropped, not saved
         for cache in (self._texts, self._others, self._document_names, self._inverse_names):
             cache.clear()
+        self._line_tables.clear()
         self._cards = []
         self._current = None
         if session is not None:
@@ -401,7 +438,7 @@ class AnnotationPane(QWidget):
         self._document = document
         segments: list[SegmentInfo] = []
         if session is not None and document is not None:
-            segments = sorted(self._view.segments(), key=lambda s: (s.start, s.end, s.uuid))
+            segments = sorted(self._view.segments(), key=_ORDER)
         if not segments:
             self._set_cards([])
             return
@@ -409,8 +446,9 @@ class AnnotationPane(QWidget):
         project = session.project
         codebook = session.codebook()
         coders = session.coders()
-        if codebook != self._codebook or coders != self._coders:
-            self._codebook, self._coders = codebook, coders
+        looks = tuple((c.uuid, c.path, c.color) for c in codebook)
+        if looks != self._code_looks or coders != self._coders:
+            self._code_looks, self._coders = looks, coders
             self._styles.clear()
         codes = {c.uuid: c for c in codebook}
         coder_colors = {c.uuid: QColor(c.color) for c in coders}
@@ -433,19 +471,19 @@ class AnnotationPane(QWidget):
             if style is None:
                 style = styles[seg.code_uuids] = self._code_style(seg.code_uuids, codes)
             lines = link_lines.get(seg.uuid, [])
-            # Reuse unchanged cards: their measured height and elided text stay valid.
+            # Reuse unchanged cards: their measured height, elided text and rendering
+            # stay valid, so a coding action only measures and draws the new card.
             if (
                 card is None
                 or card.style is not style
-                or card.segment != seg
-                or card.links
-                or lines
+                or (card.segment is not seg and card.segment != seg)
+                or card.links != lines
             ):
                 card = _Card(
                     segment=seg,
                     style=style,
                     coder_color=coder_colors.get(seg.coder_uuid),
-                    quote=f"“{short_quote(text[seg.start : seg.end], QUOTE_CHARS)}”",
+                    text=text,
                     links=lines,
                 )
             cards.append(card)
@@ -453,7 +491,12 @@ class AnnotationPane(QWidget):
 
     def _set_cards(self, cards: list[_Card]) -> None:
         self._cards = cards
-        self._index = {card.uuid: i for i, card in enumerate(cards)}
+        self._index = index = {card.uuid: i for i, card in enumerate(cards)}
+        for key, card in list(self._rendered.items()):  # drop gone cards' drawings
+            i = index.get(card.uuid)
+            if i is None or cards[i] is not card:
+                del self._rendered[key]
+                card.pixmap = card.pixmap_key = None
         self._stacked = False
         self._placed = False
         if self._current is not None and self._current not in self._index:
@@ -735,10 +778,11 @@ class AnnotationPane(QWidget):
         card.height = height
         card.width = width
         card.elided = None
+        card.pixmap = card.pixmap_key = None
 
     def _document_geometry_key(self) -> object:
         """What the document's line positions depend on, besides its text's formats (a
-        format change sets `_suspect` instead) and not the scroll position."""
+        format change sets `_dirty` instead) and not the scroll position."""
         view = self._view
         option = view.document().defaultTextOption()
         return (
@@ -751,9 +795,25 @@ class AnnotationPane(QWidget):
             option.wrapMode(),
         )
 
+    @staticmethod
+    def _read_block(block: QTextBlock, layout: QAbstractTextDocumentLayout) -> _BlockLines:
+        """A block's line table, laying the block out if QPlainTextEdit has not yet (it
+        does so lazily and estimates far-away positions)."""
+        if not block.isVisible():
+            return _BlockLines(0.0, (0,), (0.0,), (0.0,))
+        height = layout.blockBoundingRect(block).height()  # lays the block out
+        text_layout = block.layout()
+        base = text_layout.position().y()
+        lines = [text_layout.lineAt(i) for i in range(text_layout.lineCount())]
+        return _BlockLines(
+            height,
+            tuple(line.textStart() for line in lines) or (0,),
+            tuple(base + line.y() for line in lines) or (0.0,),
+            tuple(base + line.y() + line.height() for line in lines) or (height,),
+        )
+
     def _read_blocks(self) -> tuple[list[int], list[_BlockLines]]:
-        """Each block's Qt position and line table, laying out the blocks QPlainTextEdit
-        has not laid out yet (it does so lazily and estimates far-away positions)."""
+        """Each block's Qt position and line table."""
         document = self._view.document()
         layout = document.documentLayout()
         positions: list[int] = []
@@ -761,43 +821,55 @@ class AnnotationPane(QWidget):
         block = document.firstBlock()
         while block.isValid():
             positions.append(block.position())
-            if block.isVisible():
-                height = layout.blockBoundingRect(block).height()  # lays the block out
-                text_layout = block.layout()
-                base = text_layout.position().y()
-                lines = [text_layout.lineAt(i) for i in range(text_layout.lineCount())]
-                tables.append(
-                    _BlockLines(
-                        height,
-                        tuple(line.textStart() for line in lines) or (0,),
-                        tuple(base + line.y() for line in lines) or (0.0,),
-                        tuple(base + line.y() + line.height() for line in lines) or (height,),
-                    )
-                )
-            else:
-                tables.append(_BlockLines(0.0, (0,), (0.0,), (0.0,)))
+            tables.append(self._read_block(block, layout))
             block = block.next()
         return positions, tables
 
-    def _measure_blocks(self, *, check: bool = False) -> None:
-        """Read every block's lines. With `check` (the text's formats changed, which can
-        rewrap a block's lines), forget only the card positions on blocks that changed."""
-        positions, tables = self._read_blocks()
-        if check and positions == self._block_positions:
+    def _measure_blocks(self) -> None:
+        """Read the line tables: only the blocks whose formats changed (which can rewrap
+        their lines) when the text stayed, else every block. Card positions are forgotten
+        only on blocks that changed, unless a block's height changed."""
+        dirty, moved = self._dirty, self._text_moved
+        self._dirty, self._text_moved = None, False
+        positions = self._block_positions
+        if dirty is not None and not moved and positions:
+            document = self._view.document()
+            layout = document.documentLayout()
+            first = max(0, bisect_right(positions, dirty[0]) - 1)
+            last = max(first, bisect_right(positions, dirty[1] - 1) - 1)
+            block = document.findBlockByNumber(first)
             old = self._block_lines
-            changed = [i for i, (a, b) in enumerate(zip(old, tables, strict=True)) if a != b]
+            changed: list[int] = []
+            heights_kept = True
+            for b in range(first, min(last, len(old) - 1) + 1):
+                if not block.isValid():
+                    break
+                table = self._read_block(block, layout)
+                if table != old[b]:
+                    changed.append(b)
+                    heights_kept = heights_kept and table.height == old[b].height
+                    old[b] = table
+                block = block.next()
             if not changed:
                 return
-            self._block_lines = tables
-            if all(old[i].height == tables[i].height for i in changed):
+            if heights_kept:
                 # Lines moved inside these blocks only: the other cards stay put.
                 to_cp = self._view.offsets.to_codepoint
-                ends = [*positions[1:], self._view.document().characterCount()]
-                spans = [(to_cp(positions[i]), to_cp(ends[i])) for i in changed]
-                for cp in [c for c in self._anchors if any(a <= c < b for a, b in spans)]:
+                ends = [*positions[1:], document.characterCount()]
+                spans = [(to_cp(positions[b]), to_cp(ends[b])) for b in changed]
+                for cp in [c for c in self._anchors if any(a <= c < e for a, e in spans)]:
                     del self._anchors[cp]
+                self._flatten()
                 self._stacked = False
                 return
+            self._set_blocks(positions, old)
+            return
+        read = self._read_blocks()
+        if self._geometry_key in self._line_tables:
+            self._line_tables[self._geometry_key] = read
+        self._set_blocks(*read)
+
+    def _set_blocks(self, positions: list[int], tables: list[_BlockLines]) -> None:
         self._block_positions, self._block_lines = positions, tables
         tops: list[float] = []
         y = 0.0
@@ -805,31 +877,49 @@ class AnnotationPane(QWidget):
             tops.append(y)
             y += table.height
         self._block_tops = tops
+        self._flatten()
         self._anchors.clear()
         self._stacked = False
         self.layout_count += 1
 
+    def _flatten(self) -> None:
+        """Every line of the document in one table (Qt start, content top and bottom), so
+        finding a code point's line is one binary search."""
+        starts: list[int] = []
+        tops: list[int] = []
+        bottoms: list[int] = []
+        for position, block_top, table in zip(
+            self._block_positions, self._block_tops, self._block_lines, strict=True
+        ):
+            starts.extend(position + start for start in table.starts)
+            tops.extend(round(block_top + top) for top in table.tops)
+            bottoms.extend(round(block_top + bottom) for bottom in table.bottoms)
+        self._line_starts, self._line_tops, self._line_bottoms = starts, tops, bottoms
+
     def _line_of(self, cp: int) -> tuple[int, int]:
         """Content y (from the document's top) of the top and bottom of the line holding
         code point `cp`: the line `DocumentView.passage_top` measures."""
-        position = self._view.offsets.to_qt(cp)
-        b = max(0, bisect_right(self._block_positions, position) - 1)
-        table = self._block_lines[b]
-        i = max(0, bisect_right(table.starts, position - self._block_positions[b]) - 1)
-        top = self._block_tops[b]
-        return round(top + table.tops[i]), round(top + table.bottoms[i])
+        i = max(0, bisect_right(self._line_starts, self._view.offsets.to_qt(cp)) - 1)
+        return self._line_tops[i], self._line_bottoms[i]
 
     def _watch(self, document: QTextDocument) -> None:
         """Follow format changes (the document view highlights passages lazily)."""
         if document is self._watched:
             return
         if self._watched is not None:
-            self._watched.contentsChanged.disconnect(self._on_contents_changed)
+            self._watched.contentsChange.disconnect(self._on_contents_change)
         self._watched = document
-        document.contentsChanged.connect(self._on_contents_changed)
+        document.contentsChange.connect(self._on_contents_change)
 
-    def _on_contents_changed(self) -> None:
-        self._suspect = True
+    def _on_contents_change(self, position: int, removed: int, added: int) -> None:
+        # The highlighter reformats a block as a change of its whole length.
+        self._text_moved = self._text_moved or removed != added
+        lo, hi = position, position + max(removed, added, 1)
+        if self._dirty is not None:
+            lo, hi = min(lo, self._dirty[0]), max(hi, self._dirty[1])
+        self._dirty = (lo, hi)
+        self._placed = False
+        self.update()
         self._placed = False
         self.update()
 
@@ -858,11 +948,17 @@ class AnnotationPane(QWidget):
         key = self._document_geometry_key()
         if key != self._geometry_key:
             self._watch(view.document())
-            self._measure_blocks()
+            self._dirty, self._text_moved = None, False
+            # Line tables depend on the text and the geometry only (the highlighter's
+            # formats are colours and underlines), so reopening a document reuses them.
+            read = self._line_tables.pop(key, None) or self._read_blocks()
+            self._line_tables[key] = read
+            while len(self._line_tables) > LINE_TABLES:
+                self._line_tables.popitem(last=False)
+            self._set_blocks(*read)
             self._geometry_key = key
-        elif self._suspect:
-            self._measure_blocks(check=True)
-        self._suspect = False
+        elif self._dirty is not None:
+            self._measure_blocks()
         if not self._stacked:
             self._stack(width)
         self._origin = seen - self._line_of(first_cp)[0] + self._viewport_shift()
@@ -870,17 +966,30 @@ class AnnotationPane(QWidget):
         self._placed = True
 
     def _stack(self, width: int) -> None:
+        """Place every card: anchors are kept per code point until lines move, and only
+        cards not yet measured at `width` are measured (a reload keeps unchanged cards)."""
         m = self._metrics
         anchors = self._anchors
+        line_of = self._line_of
+        plain = 2 * m.pad + 2 * m.line  # header and quote: most cards have no more
+        editing = self._editing
+        wanted: list[int] = []
+        heights: list[int] = []
         for card in self._cards:
             start = card.segment.start
-            if start not in anchors:
-                anchors[start] = self._line_of(start)[0]
+            anchor = anchors.get(start)
+            if anchor is None:
+                anchor = anchors[start] = line_of(start)[0]
+            wanted.append(anchor)
             if card.width != width:
-                self._measure(card, width)
-        heights = [card.height for card in self._cards]
-        self._rel_tops = stack([anchors[c.segment.start] for c in self._cards], heights, m.gap)
-        self._rel_bottoms = [t + h for t, h in zip(self._rel_tops, heights, strict=True)]
+                if card.segment.memo or card.links or card.uuid == editing:
+                    self._measure(card, width)
+                else:
+                    card.memo_lines, card.height, card.width = [], plain, width
+                    card.elided = card.pixmap = card.pixmap_key = None
+            heights.append(card.height)
+        self._rel_tops = tops = stack(wanted, heights, m.gap)
+        self._rel_bottoms = [t + h for t, h in zip(tops, heights, strict=True)]
         self._stacked = True
 
     def _viewport_shift(self) -> int:
@@ -1078,9 +1187,11 @@ class AnnotationPane(QWidget):
         if not self._cards:
             self._paint_empty(painter)
         else:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             x, width = self._card_x()
             colors = self._colors()
+            background = palette.color(QPalette.ColorRole.Window)
+            dpr = self.devicePixelRatioF()
+            look = (width, dpr, background.rgba(), tuple(c.rgba() for c in colors.values()))
             shown = visible_range(
                 self._rel_tops,
                 self._rel_bottoms,
@@ -1089,10 +1200,40 @@ class AnnotationPane(QWidget):
             )
             for i in shown:
                 card = self._cards[i]
-                self._paint_card(painter, card, x, self._rel_tops[i] + self._origin, width, colors)
+                pixmap = self._rendering(card, look, background, colors)
+                painter.drawPixmap(x, self._rel_tops[i] + self._origin, pixmap)
                 count += 1
+            self._forget_renderings()
         painter.end()
         self.last_paint_count = count
+
+    def _rendering(
+        self, card: _Card, look: tuple, background: QColor, colors: dict[str, QColor]
+    ) -> QPixmap:
+        """The card drawn on the pane's background: drawn again only when what it shows
+        or how it looks changed, else a blit (text drawing dominates painting)."""
+        width, dpr = look[0], look[1]
+        key = (look, card.height, card.uuid == self._current, card.uuid == self._editing)
+        self._rendered[id(card)] = card
+        self._rendered.move_to_end(id(card))
+        if card.pixmap is not None and card.pixmap_key == key:
+            return card.pixmap
+        pixmap = QPixmap(math.ceil(width * dpr), math.ceil(card.height * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(background)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_card(painter, card, 0, 0, width, colors)
+        painter.end()
+        card.pixmap, card.pixmap_key = pixmap, key
+        return pixmap
+
+    def _forget_renderings(self) -> None:
+        """Drop the drawings of the cards painted longest ago, beyond RENDERED_CARDS."""
+        rendered = self._rendered
+        while len(rendered) > RENDERED_CARDS:
+            _, card = rendered.popitem(last=False)
+            card.pixmap = card.pixmap_key = None
 
     def _colors(self) -> dict[str, QColor]:
         palette = self.palette()
