@@ -24,7 +24,7 @@ test: $(STAMP)
 
 ## Benchmarks against DESIGN §6 budgets; prints JSON.
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m bench
+	@QT_QPA_PLATFORM=offscreen $(PY) -m bench
 
 ## Make a project file at every schema revision that lacks one (tests/fixtures/).
 fixtures: $(STAMP)

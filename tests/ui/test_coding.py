@@ -192,6 +192,38 @@ def test_press_1_codes_exactly_the_selection_and_paints_it(desk: Desk, codes) ->
     assert_painted_exactly(desk, start, end, tint(desk.view, first.color))
 
 
+class PaintLog(QObject):
+    """The rectangles a widget is asked to paint."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.rects: list = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(event.rect())  # type: ignore[attr-defined]
+        return False
+
+
+def test_coding_repaints_only_the_lines_it_restyles_and_the_screen_stays_right(
+    desk: Desk,
+) -> None:
+    desk.show(ARTICLE)
+    desk.select("Vladimir Putin")
+    QApplication.processEvents()
+    log = PaintLog(desk.view.viewport())
+    desk.press(Qt.Key.Key_1)
+    QApplication.processEvents()
+    assert log.rects, "the new passage is painted"
+    height = desk.view.viewport().height()
+    assert all(r.height() < height / 2 for r in log.rects)  # not the whole page again
+    # What the screen shows (the window's backing store) is what a full paint shows.
+    screen = QApplication.primaryScreen().grabWindow(desk.window.winId()).toImage()
+    fresh = desk.window.grab().toImage().convertToFormat(screen.format())
+    assert screen == fresh
+
+
 def test_undo_removes_the_row_and_the_paint_and_redo_brings_both_back(desk: Desk) -> None:
     desk.show(ARTICLE)
     start, end = desk.select("Vladimir Putin")

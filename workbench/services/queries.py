@@ -91,25 +91,52 @@ def codebook(project: Project) -> list[CodeInfo]:
     return out
 
 
-_SEGMENTS_SQL = """
-SELECT s.uuid, d.uuid, s.start, s."end", c.uuid, c.name, s.memo, s.created_at, s.updated_at,
-       (SELECT group_concat(u, ' ') FROM (
-            -- An ORDER BY next to group_concat is ignored; order the rows it reads.
-            SELECT k.uuid AS u FROM coding g JOIN code k ON k.id = g.code_id
-            WHERE g.segment_id = s.id ORDER BY g.id)) AS codes
-FROM segment s JOIN document d ON d.id = s.document_id JOIN coder c ON c.id = s.coder_id
-"""
+# Segments and their codes in two plain statements merged here: a correlated subquery
+# per segment (group_concat of its codes) costs more than reading the codings once.
+# They run on the DB-API cursor in one read transaction (one snapshot): building
+# SQLAlchemy rows for thousands of segments would cost more than the statements.
+_SEGMENTS_FROM = "FROM segment s JOIN document d ON d.id = s.document_id "
+_SEGMENTS_SQL = (
+    'SELECT d.sort_order, s.start, s."end", s.id, s.uuid, d.uuid, s.coder_id, s.memo,'
+    " s.created_at, s.updated_at " + _SEGMENTS_FROM
+)
+# Codings by id: the order codes were applied in (a segment's first code gives its colour).
+_CODINGS_SQL = (
+    "SELECT g.segment_id, g.code_id FROM coding g"
+    " WHERE g.segment_id IN (SELECT s.id " + _SEGMENTS_FROM + "{where}) ORDER BY g.id"
+)
 
 
 def _segments(project: Project, where: str, params: dict[str, object]) -> list[SegmentInfo]:
+    """Segments matching `where` (on aliases s = segment, d = document), by document,
+    start, end. `where` is trusted SQL; values go in `params`."""
     with project.db.read() as session:
-        result = session.execute(
-            text(_SEGMENTS_SQL + where + ' ORDER BY d.sort_order, s.start, s."end", s.id'), params
+        cursor = session.connection().connection.cursor()
+        try:
+            found = cursor.execute(_SEGMENTS_SQL + where, params).fetchall()
+            if not found:
+                return []
+            coders = {i: (u, n) for i, u, n in cursor.execute("SELECT id, uuid, name FROM coder")}
+            code_uuids = dict(cursor.execute("SELECT id, uuid FROM code").fetchall())
+            codes: dict[int, list[str]] = {}
+            for segment_id, code_id in cursor.execute(_CODINGS_SQL.format(where=where), params):
+                applied = codes.get(segment_id)
+                if applied is None:
+                    codes[segment_id] = [code_uuids[code_id]]
+                else:
+                    applied.append(code_uuids[code_id])
+        finally:
+            cursor.close()
+    found.sort()  # by document order, start, end, id (sorting here beats SQL's temp b-tree)
+    none: tuple[str, ...] = ()
+    out = []
+    for _, a, b, i, su, du, coder_id, memo, ca, ua in found:
+        cu, cn = coders[coder_id]
+        applied = codes.get(i)
+        out.append(
+            SegmentInfo(su, du, a, b, cu, cn, tuple(applied) if applied else none, memo, ca, ua)
         )
-        return [
-            SegmentInfo(su, du, a, b, cu, cn, tuple(codes.split()) if codes else (), memo, ca, ua)
-            for su, du, a, b, cu, cn, memo, ca, ua, codes in result
-        ]
+    return out
 
 
 def segments_of_document(project: Project, document_uuid: str) -> list[SegmentInfo]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.core.errors import ValidationError
+from workbench.core.errors import NotFoundError, ValidationError
 from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.history import Command
@@ -59,30 +59,37 @@ class CreateSegment(Command):
         self.label = "code passage"
 
     def apply(self, session: Session) -> Changes:
-        document = rows.get(session, m.Document, self.document_uuid)
-        check_bounds(document, self.start, self.end)
-        coder = rows.get(session, m.Coder, self.coder_uuid)
-        segment = m.Segment(
-            uuid=self.uuid,
-            document_id=document.id,
-            coder_id=coder.id,
-            start=self.start,
-            end=self.end,
-            memo=self.memo,
-            created_at=self.created_at,
-            updated_at=self.created_at,
-        )
-        session.add(segment)
-        session.flush()
+        # Plain SQL: this runs on every coding key press, where building ORM objects and
+        # statements (and loading the document's whole text) cost more than the writes.
+        sql = session.connection().exec_driver_sql
+        document = sql(
+            "SELECT id, name, length FROM document WHERE uuid = ?", (self.document_uuid,)
+        ).first()
+        if document is None:
+            raise NotFoundError(f"no document with id {self.document_uuid}")
+        check_bounds(document, self.start, self.end)  # type: ignore[arg-type]
+        coder_id = sql("SELECT id FROM coder WHERE uuid = ?", (self.coder_uuid,)).scalar()
+        if coder_id is None:
+            raise NotFoundError(f"no coder with id {self.coder_uuid}")
+        code_ids: dict[str, int] = {}
+        for code_uuid in self.code_uuids:
+            code_id = sql("SELECT id FROM code WHERE uuid = ?", (code_uuid,)).scalar()
+            if code_id is None:
+                raise NotFoundError(f"no code with id {code_uuid}")
+            code_ids[code_uuid] = code_id
+        segment_id = sql(
+            'INSERT INTO segment (uuid, document_id, coder_id, start, "end", memo, created_at,'
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.uuid, document.id, coder_id, self.start, self.end, self.memo,
+                self.created_at, self.created_at,
+            ),
+        ).lastrowid  # fmt: skip
+        # One insert per code, in the order given: coding ids keep the applied order.
         for code_uuid, coding_uuid in zip(self.code_uuids, self.coding_uuids, strict=True):
-            code = rows.get(session, m.Code, code_uuid)
-            session.add(
-                m.Coding(
-                    uuid=coding_uuid,
-                    segment_id=segment.id,
-                    code_id=code.id,
-                    created_at=self.created_at,
-                )
+            sql(
+                "INSERT INTO coding (uuid, segment_id, code_id, created_at) VALUES (?, ?, ?, ?)",
+                (coding_uuid, segment_id, code_ids[code_uuid], self.created_at),
             )
         return changed(
             segments=[self.uuid],

@@ -200,13 +200,31 @@ class SegmentHighlighter(QSyntaxHighlighter):
         self.calls = self.examined = 0
 
     def rehighlight_blocks(self, numbers: Iterable[int]) -> None:
+        """Paint these blocks' highlights again and repaint just them on screen."""
         document = self.document()
         if document is None:
             return
-        for number in sorted(set(numbers)):
-            block = document.findBlockByNumber(number)
-            if block.isValid():
+        blocks = [document.findBlockByNumber(n) for n in sorted(set(numbers))]
+        blocks = [b for b in blocks if b.isValid()]
+        if not blocks:
+            return
+        # Restyling a block makes QPlainTextDocumentLayout repaint the whole viewport (it
+        # takes the restyle for a change reaching into the next blocks). Formats change
+        # no geometry here (colours and underlines only): keep its signals quiet and
+        # repaint the restyled blocks that show.
+        layout = document.documentLayout()
+        size = layout.documentSize()
+        quiet = layout.blockSignals(True)
+        try:
+            for block in blocks:
                 self.rehighlightBlock(block)
+        finally:
+            layout.blockSignals(quiet)
+        if layout.documentSize() != size:  # pragma: no cover - defensive, never seen
+            layout.documentSizeChanged.emit(layout.documentSize())
+            self._view.viewport().update()
+        else:
+            self._view.repaint_blocks({b.blockNumber() for b in blocks})
 
     def highlight_pending(self, numbers: Iterable[int]) -> None:
         """Paint those of `numbers` still pending (blocks coming into view)."""

@@ -15,7 +15,7 @@ import heapq
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QHelpEvent,
@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
     QTextBlock,
 )
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -40,6 +41,7 @@ OTHER_CODER_DASHES = (
     (2.0, 0.75),  # long dashes
 )
 TRACK_ALPHA = 60  # other coders' stripes: a faint full-length track under the dashes
+MAX_COLUMN_PIXMAPS = 512  # cached dashed stripes (colour × coder × width); a bound only
 
 
 def _columns(extents: list[tuple[int, int, object]]) -> list[int]:
@@ -73,7 +75,12 @@ class CodingMargin(QWidget):
         self._hits: list[tuple[QRect, str]] = []  # painted stripes, for clicks and tooltips
         self._cache_key: tuple[object, ...] | None = None
         self._cache: list[tuple[str, QRect, int, int]] = []
-        self._styles: dict[tuple[int, int, int], tuple[QColor, QPen | None]] = {}
+        self._solids: dict[int, QColor] = {}  # the current coder's stripe colours
+        self._columns: dict[tuple[int, int, int, float], QPixmap] = {}  # others' stripes
+        self._version = 0  # of the cached stripe layout
+        self._hits_version = -1
+        self._pixmap: QPixmap | None = None
+        self._pixmap_key: tuple[object, ...] | None = None
         self.setMouseTracking(True)
         self.setAutoFillBackground(False)
         self.setToolTip("")  # tooltips come from event(): one per stripe
@@ -106,25 +113,84 @@ class CodingMargin(QWidget):
     # Painting
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        view = self._view
         stripes = self._layout_stripes()
-        self._hits = [(rect, uuid) for uuid, rect, _, _ in stripes]
+        if self._hits_version != self._version:
+            self._hits_version = self._version
+            self._hits = [(rect, uuid) for uuid, rect, _, _ in stripes]
         if not stripes:
             return
-        current = view.current_segment_uuid
+        # The margin repaints far more often than its stripes move (each repaint of the
+        # text, a blinking cursor, a hover): paint them once into a pixmap and reuse it.
+        ratio = self.devicePixelRatioF()
+        key = (
+            self._version,
+            self._view.current_segment_uuid,
+            self.palette().color(QPalette.ColorRole.Text).rgba(),
+            ratio,
+        )
+        if key != self._pixmap_key or self._pixmap is None:
+            self._pixmap = self._paint_stripes(stripes, ratio)
+            self._pixmap_key = key
         painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.end()
+
+    def _paint_stripes(self, stripes: list[tuple[str, QRect, int, int]], ratio: float) -> QPixmap:
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        current = self._view.current_segment_uuid
+        width = self.stripe_width()
+        height = max(1, self.height())
+        painter = QPainter(pixmap)
         for uuid, rect, rgb, rank in stripes:
-            fill, pen = self._style(rgb, rank)
-            painter.fillRect(rect, fill)
-            if pen is not None:
-                painter.setPen(pen)
-                x = rect.left() + rect.width() / 2
-                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom() + 1))
+            if rank == 0:
+                painter.fillRect(rect, self._solid(rgb))
+            else:
+                # A dashed stripe is the top of a full-height column drawn once per style:
+                # the dash pattern starts at the stripe's top, as a dashed line would.
+                column = self._dashed_column(rgb, rank, width, height, ratio)
+                source = QRectF(0, 0, rect.width() * ratio, rect.height() * ratio)  # pixels
+                painter.drawPixmap(QRectF(rect), column, source)
             if uuid == current:
                 painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Text), 1))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(rect.adjusted(-1, -1, 0, 0))
         painter.end()
+        return pixmap
+
+    def _solid(self, rgb: int) -> QColor:
+        color = self._solids.get(rgb)
+        if color is None:
+            color = self._solids[rgb] = QColor.fromRgb(rgb)
+        return color
+
+    def _dashed_column(self, rgb: int, rank: int, width: int, height: int, ratio: float) -> QPixmap:
+        """Another coder's stripe, `height` long: a faint track under a dash pattern of
+        their own (cached per colour, coder rank, width and pixel ratio)."""
+        key = (rgb, rank, width, ratio)
+        column = self._columns.get(key)
+        if column is not None and column.height() >= height * ratio:
+            return column
+        color = QColor.fromRgb(rgb)
+        track = QColor(color)
+        track.setAlpha(TRACK_ALPHA)
+        pen = QPen(color)
+        pen.setWidth(width)
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        pen.setDashPattern(list(OTHER_CODER_DASHES[(rank - 1) % len(OTHER_CODER_DASHES)]))
+        if len(self._columns) > MAX_COLUMN_PIXMAPS:
+            self._columns.clear()
+        column = QPixmap(round(width * ratio), round(height * ratio))
+        column.setDevicePixelRatio(ratio)
+        column.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(column)
+        painter.fillRect(QRect(0, 0, width, height), track)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(width / 2, 0), QPointF(width / 2, height))
+        painter.end()
+        self._columns[key] = column
+        return column
 
     def _layout_stripes(self) -> list[tuple[str, QRect, int, int]]:
         """(segment UUID, rect, colour, coder rank) of each stripe on screen. Cached
@@ -145,6 +211,7 @@ class CodingMargin(QWidget):
         if key == self._cache_key:
             return self._cache
         self._cache_key, self._cache = key, self._measure(visible)
+        self._version += 1
         return self._cache
 
     def _measure(
@@ -205,26 +272,6 @@ class CodingMargin(QWidget):
             color = rgb.get(segment.uuid) or view.segment_color(segment).rgb()
             stripes.append((segment.uuid, QRect(x, y1, width, y2 - y1), color, rank))
         return stripes
-
-    def _style(self, rgb: int, rank: int) -> tuple[QColor, QPen | None]:
-        """Fill and pen of a stripe: solid for the current coder (rank 0); for others a
-        faint track under a dash pattern of their own."""
-        key = (rgb, rank, self.stripe_width())
-        style = self._styles.get(key)
-        if style is None:
-            color = QColor.fromRgb(rgb)
-            if rank == 0:
-                style = (color, None)
-            else:
-                track = QColor(color)
-                track.setAlpha(TRACK_ALPHA)
-                pen = QPen(color)
-                pen.setWidth(key[2])
-                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-                pen.setDashPattern(list(OTHER_CODER_DASHES[(rank - 1) % len(OTHER_CODER_DASHES)]))
-                style = (track, pen)
-            self._styles[key] = style
-        return style
 
     # Interaction
 

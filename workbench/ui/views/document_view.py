@@ -3,6 +3,7 @@ with its coded passages painted in code colours and stacked stripes in the margi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from html import escape
 
@@ -587,6 +588,13 @@ class DocumentView(QPlainTextEdit):
                 top = bottom
             block = block.next()
         return out
+
+    def repaint_blocks(self, numbers: set[int]) -> None:
+        """Repaint the strips of the viewport these blocks show in (if they show)."""
+        width = self.viewport().width()
+        for block, top, bottom in self.visible_blocks():
+            if block.blockNumber() in numbers:
+                self.viewport().update(0, math.floor(top), width, math.ceil(bottom - top) + 1)
 
     def line_span(self, block: QTextBlock, block_top: float, cp: int) -> tuple[float, float]:
         """Top and bottom y of the line holding code point `cp` in `block` (at block_top)."""
