@@ -13,7 +13,6 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -27,6 +26,7 @@ from workbench.core.text import short_quote
 from workbench.services import queries
 from workbench.services.data import CodeInfo, DocumentInfo, LinkInfo, SegmentInfo
 from workbench.services.documents import document_text
+from workbench.ui.models.table import HeaderedTableModel
 
 if TYPE_CHECKING:
     from workbench.services.project import Project
@@ -42,11 +42,6 @@ DOCUMENT_ROLE = Qt.ItemDataRole.UserRole + 4  # document UUID(s) of the row, as 
 QUOTE_LIMIT = 400  # characters of a passage shown in a cell (the tooltip has more)
 TOOLTIP_LIMIT = 1200
 PICKER_QUOTE_LIMIT = QUOTE_LIMIT
-
-_EDITABLE = Qt.ItemFlag.ItemIsEditable
-_BASE_FLAGS = (
-    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-)
 
 
 # --- reading the project ---------------------------------------------------------------
@@ -168,7 +163,7 @@ def load_link_rows(project: Project, texts: DocumentTexts | None = None) -> list
     return [LinkRow(link, side(link.source_uuid), side(link.target_uuid)) for link in links]
 
 
-class LinksModel(QAbstractTableModel):
+class LinksModel(HeaderedTableModel):
     """One row per link. The memo column is editable: the model does not change the
     project itself but emits `memo_edited(link uuid, memo)` for the view to run as an
     undoable command (the new memo arrives with the refresh that follows)."""
@@ -185,6 +180,7 @@ class LinksModel(QAbstractTableModel):
         "Who made the link",
         "The link's memo (F2 or double-click to edit)",
     )
+    EDITABLE_COLUMNS = frozenset({MEMO})
 
     memo_edited = Signal(str, str)
 
@@ -235,28 +231,6 @@ class LinksModel(QAbstractTableModel):
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _BASE_FLAGS | _EDITABLE if index.column() == self.MEMO else _BASE_FLAGS
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> object:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.HEADER_TIPS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not self.checkIndex(index, self.CheckIndexOption.IndexIsValid):
@@ -433,7 +407,7 @@ def load_passage_rows(
     return rows
 
 
-class PassagesModel(QAbstractTableModel):
+class PassagesModel(HeaderedTableModel):
     """Read-only table of passages to pick a link target from."""
 
     DOCUMENT, CODES, QUOTE, CODER, LINKED = range(5)
@@ -466,26 +440,6 @@ class PassagesModel(QAbstractTableModel):
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return _BASE_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> object:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.HEADER_TIPS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not self.checkIndex(index, self.CheckIndexOption.IndexIsValid):

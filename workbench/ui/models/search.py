@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from workbench.services.search import SearchHit
-
-AnyIndex = QModelIndex | QPersistentModelIndex
+from workbench.ui.models.table import AnyIndex, HeaderedTableModel
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1  # the SearchHit, any column
 DOCUMENT_UUID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -18,14 +17,6 @@ DOCUMENT_COLUMN = 0
 BEFORE_COLUMN = 1
 MATCH_COLUMN = 2
 AFTER_COLUMN = 3
-_HEADERS = ("Document", "Before", "Match", "After")
-_TIPS = (
-    "The document the hit is in",
-    "Text before the hit",
-    "The matching text",
-    "Text after the hit",
-)
-
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
@@ -35,8 +26,17 @@ def one_line(text: str) -> str:
     return " ".join(text.split("\n"))
 
 
-class SearchModel(QAbstractTableModel):
+class SearchModel(HeaderedTableModel):
     """Read-only list of `SearchHit` values in document order."""
+
+    HEADERS = ("Document", "Before", "Match", "After")
+    HEADER_TIPS = (
+        "The document the hit is in",
+        "Text before the hit",
+        "The matching text",
+        "Text after the hit",
+    )
+    NUMBERED_ROWS = True
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,37 +65,8 @@ class SearchModel(QAbstractTableModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._hits)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> object:
-        if orientation == Qt.Orientation.Vertical:
-            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._hits):
-                return section + 1
-            return None
-        if not 0 <= section < len(_HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _TIPS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _LEFT
-        return None
+    def header_extra(self, section: int, role: int) -> object:
+        return _LEFT if role == Qt.ItemDataRole.TextAlignmentRole else None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not self.checkIndex(index, self.CheckIndexOption.IndexIsValid):
