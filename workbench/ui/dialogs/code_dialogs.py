@@ -25,8 +25,26 @@ from workbench.services.data import CodeInfo
 from workbench.ui.models.codebook import swatch_pixmap
 
 # Keys the document view already uses without modifiers: 1–9 apply the first nine
-# codes, Q applies the last code again. A code's own shortcut must not shadow them.
-RESERVED_KEYS = frozenset({*"123456789", "Q"})
+# codes, Q applies the last code again, V codes in vivo. A code's own shortcut must not
+# shadow them.
+RESERVED_KEYS = frozenset({*"123456789", "Q", "V"})
+# Keys that move, select, copy, undo or edit in the document view, and the window's
+# shortcuts: a code's shortcut wins over them in the text (the coding controller takes
+# it first), so a code on Ctrl+Z or Ctrl+C would leave no way to undo or copy there.
+_MOVE_KEYS = (
+    "Left", "Right", "Up", "Down", "Home", "End", "PgUp", "PgDown",
+    "Tab", "Backtab", "Return", "Enter", "Esc", "Del", "Backspace", "Menu",
+)  # fmt: skip
+_MOVE_MODIFIERS = ("", "Shift+", "Ctrl+", "Ctrl+Shift+", "Alt+", "Alt+Shift+")
+EDITING_KEYS = frozenset(
+    {m + k for m in _MOVE_MODIFIERS for k in _MOVE_KEYS}
+    | {
+        *("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y", "Ctrl+C", "Ctrl+Ins", "Ctrl+A", "Ctrl+F"),
+        *("Ctrl+B", "Ctrl+I", "Ctrl+L", "Ctrl+M", "Ctrl+N", "Ctrl+O", "Ctrl+Q", "Ctrl+E"),
+        *("Ctrl+Shift+S", "Ctrl+Shift+I", "Ctrl+Shift+R", "Ctrl+Shift+E", "Ctrl+Shift+F"),
+        *("Ctrl+Shift+L", "F1"),
+    }
+)
 TEXT_LINES = 4  # height of the description and memo boxes, in lines
 FIELD_WIDTH_CHARS = 44
 
@@ -127,7 +145,12 @@ class CodeDetailsDialog(QDialog):
         """Why the chosen shortcut cannot be used, or None."""
         shortcut = self.shortcut()
         if shortcut in RESERVED_KEYS:
-            return f"{shortcut} is taken: 1–9 apply the first nine codes and Q the last code."
+            return (
+                f"{shortcut} is taken: 1–9 apply the first nine codes, Q the last code "
+                "and V codes in vivo."
+            )
+        if shortcut in EDITING_KEYS:
+            return f"{shortcut} is taken: the document view or the window uses it."
         other = self._taken.get(shortcut) if shortcut else None
         if other is not None:
             return f"{shortcut} already applies the code “{other}”."

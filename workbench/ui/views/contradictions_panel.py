@@ -103,6 +103,7 @@ class _LinksTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = EMPTY_TEXT
+        self.setTabKeyNavigation(False)  # Tab leaves the table, as in the other panes
 
     def paintEvent(self, event: object) -> None:  # type: ignore[override]
         super().paintEvent(event)  # type: ignore[arg-type]

@@ -59,6 +59,9 @@ class DocumentListView(QWidget):
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
+        # Tab leaves the list: walking its cells would change the current row, and so
+        # the shown document, and keep keyboard users from reaching the next pane.
+        self.table.setTabKeyNavigation(False)
         rows = self.table.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
