@@ -61,3 +61,13 @@ def test_navigating_to_a_passage_in_another_article_selects_it(window: MainWindo
     session.navigate_requested.emit(doc, start, start + len("Latakia"))
     assert window.document_view.document_uuid == doc
     assert window.document_view.selected_range() == (start, start + len("Latakia"))
+
+
+def test_retrieve_shortcut_brings_its_dock_in_front_of_search(window: MainWindow, qtbot):
+    window.menus.find()  # Search shown and tabbed with Retrieve
+    window.codebook.select_code(window.codebook.model.codes()[0].uuid)
+    window.menus.retrieve_current_code()
+    # The front tab is the dock that is actually painted.
+    qtbot.waitUntil(lambda: window.search_dock.visibleRegion().isEmpty())
+    assert not window.retrieve_dock.visibleRegion().isEmpty()
+    assert window.search_dock in window.tabifiedDockWidgets(window.retrieve_dock)

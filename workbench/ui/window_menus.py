@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMenu, QMessageBox
 
 from workbench.ui.session import ProjectSession
 
@@ -67,6 +68,9 @@ class WindowMenus:
             self._action("Set &Bounds to Selection", "Ctrl+B", coding.set_bounds_to_selection)
         )
         self.code_menu.addAction(self._action("&Delete Passage\tDel", None, coding.delete_segment))
+        # Many laptops have no Menu key: Shift+F10 opens the text's context menu too.
+        self.context_action = self._action("Passage &Menu", "Shift+F10", self.passage_menu)
+        self.code_menu.addAction(self.context_action)
         self.code_menu.addSeparator()
         self.code_menu.addAction(
             self._action("&Retrieve Passages of Code", "Ctrl+Shift+R", self.retrieve_current_code)
@@ -80,6 +84,8 @@ class WindowMenus:
         ):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(keys))
+            # Shown by a shortcut also means in front of a tabbed neighbour, with focus.
+            toggle.triggered.connect(lambda on, d=dock: self._bring_forward(d) if on else None)
             self.view_menu.addAction(toggle)
         self.coders_menu = bar.addMenu("&Coders")
 
@@ -142,12 +148,34 @@ class WindowMenus:
             self._session.redo()
 
     def find(self) -> None:
-        self.window.search_dock.show()
+        self._bring_forward(self.window.search_dock)
         self.window.search_panel.focus_search()
+
+    def _bring_forward(self, dock: QDockWidget) -> None:
+        # Retrieve and Search share the right side as tabs; Qt forgets a tab group of
+        # docks hidden before the window was first shown, so (re)join them here.
+        window = self.window
+        pair = (window.retrieve_dock, window.search_dock)
+        dock.show()
+        if dock in pair:
+            other = pair[1] if dock is pair[0] else pair[0]
+            if other.isVisible() and dock not in window.tabifiedDockWidgets(other):
+                window.tabifyDockWidget(other, dock)
+                # A fresh tab group shows its first dock; raise ours once it is laid out.
+                QTimer.singleShot(0, dock.raise_)
+        dock.raise_()
+        dock.widget().setFocus()
+
+    def passage_menu(self) -> None:
+        view = self.window.document_view
+        pos = view.cursorRect().center()
+        menu = self.window.coding.context_menu(pos)
+        menu.exec(view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     def retrieve_current_code(self) -> None:
         code = self.window.codebook.current_code()
-        self.window.retrieve_dock.show()
+        self._bring_forward(self.window.retrieve_dock)
         if code is not None:
             self.window.retrieve_panel.set_codes([code])
 
