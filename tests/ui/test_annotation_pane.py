@@ -9,10 +9,11 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QTextCursor, QWheelEven
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 from workbench.services import queries, rows
-from workbench.services.codebook import UpdateCode
+from workbench.services.codebook import CreateCode, MergeCodes, UpdateCode
 from workbench.services.documents import find_document
+from workbench.services.history import Composite
 from workbench.services.links import CreateLink
-from workbench.services.segments import CreateSegment, SetSegmentMemo
+from workbench.services.segments import AddCode, CreateSegment, DeleteSegment, SetSegmentMemo
 from workbench.storage import models as m
 from workbench.ui.session import ProjectSession
 from workbench.ui.views.annotation_layout import card_at, reveal_shift, stack, visible_range
@@ -518,3 +519,83 @@ def test_two_thousand_segments_paint_only_the_visible_cards(
     assert current is not None and current == view.current_segment_uuid
     rect = next(c.rect for c in pane.cards() if c.uuid == current)
     assert pane.rect().contains(rect)
+
+
+# Coding actions: the pane follows them without rebuilding every card
+
+
+def test_coding_actions_place_cards_as_a_full_rebuild_would(
+    harness: Harness, session: ProjectSession, codes
+) -> None:
+    """After each action the pane keeps the unchanged cards and places again only from
+    the first changed one; the result must equal building and stacking every card."""
+    doc = find_document(session.project, LONG)
+    text = session.document_text(doc)
+    length = len(text)
+    spread = [(i * (length - 40) // 300, i * (length - 40) // 300 + 15, i % 3) for i in range(300)]
+    insert_segments(session, doc, spread, list(codes.values()))
+    harness.show(LONG)
+    pane = harness.pane
+
+    def check() -> dict[str, object]:
+        incremental = harness.rects()
+        ordered = [c.uuid for c in pane.cards()]
+        pane.reload()  # every card built and stacked again
+        assert harness.rects() == incremental
+        assert [c.uuid for c in pane.cards()] == ordered
+        return incremental
+
+    before = check()
+    made = []
+    for start in (5, length // 2, length - 30):  # first card, middle, last
+        command = CreateSegment(doc, start, start + 20, [codes["motive"]], session.coder_uuid)
+        made.append(session.run(command).created[0])
+        rects = check()
+        assert made[-1] in rects
+        # Cards above the new one stay where they were.
+        new_top = rects[made[-1]].top()
+        assert all(r == rects[u] for u, r in before.items() if r.bottom() < new_top)
+        before = rects
+    session.run(SetSegmentMemo(made[1], "A memo long enough to take a line or two\n" * 3))
+    assert harness.rects()[made[1]].height() > before[made[1]].height()
+    check()
+    session.run(AddCode(made[0], codes["actor"]))
+    assert pane.card_tooltip(made[0]).startswith("motive · actor")
+    check()
+    session.run(DeleteSegment(made[2]))
+    assert made[2] not in check()
+    session.undo()
+    assert made[2] in check()
+    session.undo()  # the code added
+    assert pane.card_tooltip(made[0]).startswith("motive\n")
+    check()
+
+
+def test_merging_a_code_moves_its_childrens_paths_on_the_cards(
+    harness: Harness, coded, session: ProjectSession, codes
+) -> None:
+    doc = find_document(session.project, ARTICLE)
+    start, end = passage(session.document_text(doc), "keep Bashar al-Assad in power")
+    child = CreateCode("Assad", codes["actor"])
+    command = CreateSegment(doc, start, end, [child.uuid], session.coder_uuid)
+    # A code and its first passage in one step (as in-vivo coding does).
+    session.run(Composite("in vivo", [child, command]))
+    assert harness.pane.card_tooltip(command.uuid).startswith("actor/Assad")
+    session.run(MergeCodes(codes["actor"], codes["motive"]))
+    assert harness.pane.card_tooltip(command.uuid).startswith("motive/Assad")
+    assert harness.pane.card_tooltip(coded[0][0]).startswith("motive")
+    session.undo()
+    assert harness.pane.card_tooltip(command.uuid).startswith("actor/Assad")
+    assert harness.pane.card_tooltip(coded[0][0]).startswith("actor")
+
+
+def test_a_link_added_or_removed_shows_on_both_cards(
+    harness: Harness, coded, session: ProjectSession
+) -> None:
+    first, second = coded[0][0], coded[2][0]
+    link = session.run(CreateLink(first, second, "contradicts", session.coder_uuid))
+    assert len(harness.pane.links_of(first)) == 1
+    assert len(harness.pane.links_of(second)) == 1
+    session.undo()
+    assert harness.pane.links_of(first) == [] and harness.pane.links_of(second) == []
+    assert link.links

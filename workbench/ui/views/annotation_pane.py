@@ -1,10 +1,14 @@
 """The annotation pane: one card per segment of the shown document, beside its passage.
 
 A densely coded article has thousands of segments, so the pane is one custom-painted
-widget rather than a widget per card: a reload builds plain card records (reusing the
-ones whose segment did not change), a layout pass stacks them (O(n), only when the
-document's geometry changed), and painting draws only the cards that intersect the
-area being painted (a binary search finds them). Text is elided once per card and width.
+widget rather than a widget per card. A coding action changes one or two segments: the
+pane keeps the unchanged cards before and after them (found by identity of the document
+view's segment records), builds only the changed ones and stacks again from the first
+changed card, stopping where the following cards fall as before. The codebook, coders
+and links are read again only when a change names them (a coding action changes only
+code counts). Painting draws only the cards that intersect the area being painted (a
+binary search finds them), each from a drawing kept per card; the current card's frame
+is drawn over it. Cards and anchors of recently shown documents are kept for going back.
 
 Card positions follow the document view: a card's wanted top is the top of its passage's
 first line in the document viewport (what `DocumentView.passage_top` gives), pushed down
@@ -40,6 +44,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QMoveEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPixmap,
@@ -311,13 +316,25 @@ class AnnotationPane(QWidget):
         self._view = document_view
         self._cards: list[_Card] = []
         self._index: dict[str, int] = {}  # segment uuid -> position in _cards
+        # Recent other documents' cards, the newest last (see _switch_cards).
+        self._kept: OrderedDict[str, list[_Card]] = OrderedDict()
         self._document: str | None = None
         self._texts: dict[str, str] = {}  # document uuid -> canonical text (immutable)
         # What cards show of the codebook and the coders (not the counts, which every
         # coding action changes): the styles and cards stay valid while these do.
         self._code_looks: tuple[tuple[str, str, str], ...] = ()
         self._coders: list[CoderInfo] = []
+        self._codes: dict[str, CodeInfo] = {}
+        self._coder_colors: dict[str, QColor] = {}
         self._styles: dict[tuple[str, ...], _Style] = {}  # by a segment's code uuids
+        # Read again when a change names codes or coders (not on every coding action,
+        # which changes only counts); the version counts changes of the looks.
+        self._looks_stale = True
+        self._looks_fresh = False  # read during the current _sync
+        self._looks_version = 0
+        self._built_for = -1  # the looks version the cards were built with
+        self._links: list[LinkInfo] | None = None  # the project's links (None: read again)
+        self._card_links = False  # whether any card shows links
         self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
         self._document_names: dict[str, str] = {}
         self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
@@ -341,11 +358,14 @@ class AnnotationPane(QWidget):
         self._text_moved = False
         self._watched: QTextDocument | None = None
         self._anchors: dict[int, int] = {}  # code point -> content y of its line's top
+        self._anchor_tables: dict[object, dict[int, int]] = {}  # by geometry key
         self._geometry_key: object = None  # what _block_lines and _anchors were measured for
         self._rel_tops: list[int] = []
         self._rel_bottoms: list[int] = []
         self._origin = 0  # pane y of content y 0 (the document's top, minus the reveal shift)
         self._stacked = False  # _rel_tops match _cards and their heights
+        # Cards [first, stop) to place again (the rest kept their places), if not None.
+        self._restack: tuple[int, int] | None = None
         self._placed = False  # _origin is up to date with the document's scroll position
         # Cards holding a drawing, least recently painted first (bounds the memory).
         self._rendered: OrderedDict[int, _Card] = OrderedDict()
@@ -370,7 +390,7 @@ class AnnotationPane(QWidget):
         )
         self._build_actions()
 
-        document_view.segments_changed.connect(self.reload)
+        document_view.segments_changed.connect(self._sync)
         document_view.geometry_changed.connect(self._on_geometry_changed)
         document_view.current_segment_changed.connect(self._on_current_segment_changed)
         self.set_session(session)
@@ -403,38 +423,102 @@ class AnnotationPane(QWidget):
         for cache in (self._texts, self._others, self._document_names, self._inverse_names):
             cache.clear()
         self._line_tables.clear()
+        self._anchor_tables.clear()
+        self._kept.clear()
+        for card in self._rendered.values():
+            card.pixmap = card.pixmap_key = None
+        self._rendered.clear()
         self._cards = []
+        self._index = {}
+        self._stacked = False
+        self._restack = None
+        self._document = None
         self._current = None
         if session is not None:
             session.changed.connect(self._on_changed)
         self.reload()
 
     def _on_changed(self, changes: Changes) -> None:
-        # Changes to the shown document's segments arrive through segments_changed (the
-        # document view reloads first). It does not announce links (they change no
-        # segment row), linked passages elsewhere, or code names and coders elsewhere.
+        # Changes to the shown document's segments arrive through segments_changed: the
+        # document view reloads first, so this runs after the pane's _sync. It catches
+        # what that does not announce (links, linked passages elsewhere, code names and
+        # coders) and syncs again only if something shown differs.
         if changes.documents - {self._document}:
             self._document_names.clear()  # imported or renamed documents
         if changes.relation_types:
             self._inverse_names.clear()
+        again = False
         stale = changes.segments & self._others.keys()
         for uuid in stale:
             del self._others[uuid]
-        if self._document is None:
-            return
-        if (
-            stale
-            or changes.links
-            or (self._document not in changes.documents and (changes.codes or changes.coders))
-        ):
-            self.reload()
+            again = True
+        if changes.links:
+            self._links = None
+            again = True
+        if changes.coders or (changes.codes and not self._only_counts(changes)):
+            if self._document is None:
+                self._looks_stale = True  # read when a document is shown
+            else:
+                again = self._load_looks() or again
+        if again and self._document is not None:
+            self._sync()
+
+    def _only_counts(self, changes: Changes) -> bool:
+        """Whether the codes `changes` names changed only in their counts (coding,
+        deleting applied codes, merging a code without children): then the cached paths
+        and colours still hold. Every code must be known and none the parent of another
+        named (a merge moves the source's children, changing their paths)."""
+        codes = self._codes
+        if not changes.segments or not changes.codes <= codes.keys():
+            return False
+        return not any(codes[u].parent_uuid in changes.codes for u in changes.codes)
+
+    def _load_looks(self) -> bool:
+        """Read the codebook and coders again; True if what cards show of them changed
+        (their styles are then forgotten)."""
+        if self._session is None:
+            return False
+        codebook = self._session.codebook()
+        coders = self._session.coders()
+        looks = tuple((c.uuid, c.path, c.color) for c in codebook)
+        self._codes = {c.uuid: c for c in codebook}
+        self._looks_stale = False
+        self._looks_fresh = True
+        if looks == self._code_looks and coders == self._coders:
+            return False
+        new = {uuid: (path, color) for uuid, path, color in looks}
+        changed = {u for u, path, color in self._code_looks if new.get(u) != (path, color)}
+        coders_changed = coders != self._coders
+        self._code_looks, self._coders = looks, coders
+        if not changed and not coders_changed:
+            return False  # codes were added: no card shows them yet
+        self._looks_version += 1
+        self._coder_colors = {c.uuid: QColor(c.color) for c in coders}
+        if coders_changed:
+            self._styles.clear()  # every card is built again (their coder colours)
+        else:
+            for key in [k for k in self._styles if changed.intersection(k)]:
+                del self._styles[key]
+        return True
 
     def reload(self) -> None:
-        """Rebuild the cards from the document view's segments (after the coder filter)."""
+        """Rebuild the cards from the document view's segments (after the coder filter),
+        reading the codebook, coders and links again."""
+        self._looks_stale = True
+        self._links = None
+        self._stacked = False  # place every card again too
+        self._sync(full=True)
+
+    def _sync(self, full: bool = False) -> None:
+        """Bring the cards in line with the document view's segments: a coding action
+        changes one or two, so unchanged cards before and after them are kept as they are
+        (with their heights and places) and only the changed ones are built and stacked."""
         session = self._session
         document = self._view.document_uuid if session is not None else None
         if document != self._document:
             self._geometry_key = None
+            self._switch_cards(document)
+            full = True
         self._document = document
         segments: list[SegmentInfo] = []
         if session is not None and document is not None:
@@ -443,62 +527,132 @@ class AnnotationPane(QWidget):
             self._set_cards([])
             return
         assert session is not None and document is not None
-        project = session.project
-        codebook = session.codebook()
-        coders = session.coders()
-        looks = tuple((c.uuid, c.path, c.color) for c in codebook)
-        if looks != self._code_looks or coders != self._coders:
-            self._code_looks, self._coders = looks, coders
-            self._styles.clear()
-        codes = {c.uuid: c for c in codebook}
-        coder_colors = {c.uuid: QColor(c.color) for c in coders}
+        if self._looks_stale:
+            self._load_looks()
+        version = self._looks_version
+        self._looks_fresh = False  # set when read during this sync: read once at most
         text = self._text_of(document)
         shown = {s.uuid: s for s in segments}
+        if self._links is None:
+            self._links = queries.links(session.project)
         links = [
-            link
-            for link in queries.links(project)
-            if link.source_uuid in shown or link.target_uuid in shown
+            link for link in self._links if link.source_uuid in shown or link.target_uuid in shown
         ]
         link_lines = self._link_lines(links, shown, document)
         linked = {line.document_uuid for lines in link_lines.values() for line in lines}
-        self._texts = {d: t for d, t in self._texts.items() if d == document or d in linked}
-        old = {card.uuid: card for card in self._cards}
-        cards: list[_Card] = []
-        styles = self._styles
-        for seg in segments:
-            card = old.get(seg.uuid)
-            style = styles.get(seg.code_uuids)
-            if style is None:
-                style = styles[seg.code_uuids] = self._code_style(seg.code_uuids, codes)
+        self._texts = {
+            d: t for d, t in self._texts.items() if d == document or d in linked or d in self._kept
+        }
+        old_cards = self._cards
+        n_old, n_new = len(old_cards), len(segments)
+        first, tail = 0, 0  # unchanged cards at the start and at the end
+        if not full and not link_lines and not self._card_links and version == self._built_for:
+            limit = min(n_old, n_new)
+            while first < limit and old_cards[first].segment is segments[first]:
+                first += 1
+            limit -= first
+            while (
+                tail < limit and old_cards[n_old - 1 - tail].segment is segments[n_new - 1 - tail]
+            ):
+                tail += 1
+        old = {card.segment.uuid: card for card in old_cards[first : n_old - tail]}
+        middle: list[_Card] = []
+        for seg in segments[first : n_new - tail]:
+            card = old.pop(seg.uuid, None)
+            style = self._style_of(seg.code_uuids)
             lines = link_lines.get(seg.uuid, [])
+            coder_color = self._coder_colors.get(seg.coder_uuid)
+            if coder_color is None and not self._looks_fresh:
+                self._load_looks()  # a coder registered meanwhile
+                style = self._style_of(seg.code_uuids)
+                coder_color = self._coder_colors.get(seg.coder_uuid)
             # Reuse unchanged cards: their measured height, elided text and rendering
             # stay valid, so a coding action only measures and draws the new card.
             if (
                 card is None
                 or card.style is not style
-                or (card.segment is not seg and card.segment != seg)
                 or card.links != lines
+                or (card.segment is not seg and card.segment != seg)
             ):
                 card = _Card(
-                    segment=seg,
-                    style=style,
-                    coder_color=coder_colors.get(seg.coder_uuid),
-                    text=text,
-                    links=lines,
+                    segment=seg, style=style, coder_color=coder_color, text=text, links=lines
                 )
-            cards.append(card)
-        self._set_cards(cards)
+            card.segment = seg  # equal: the view's object, so identity holds next time
+            middle.append(card)
+        if self._looks_version != version:  # looks changed meanwhile: build every card
+            self._sync(full=True)
+            return
+        self._built_for = version
+        self._card_links = bool(link_lines)
+        self._splice(first, n_old - tail, middle, list(old.values()))
+
+    def _switch_cards(self, document: str | None) -> None:
+        """Keep the shown document's cards (and, within RENDERED_CARDS, their drawings)
+        and take up `document`'s kept cards: going back to a document reuses the cards
+        whose segments did not change."""
+        kept = self._kept
+        if self._document is not None and self._cards:
+            kept[self._document] = self._cards
+            kept.move_to_end(self._document)
+            while len(kept) > LINE_TABLES:
+                for card in kept.popitem(last=False)[1]:
+                    if self._rendered.pop(id(card), None) is not None:
+                        card.pixmap = card.pixmap_key = None
+        self._cards = kept.pop(document, []) if document is not None else []
+        self._index = {card.segment.uuid: i for i, card in enumerate(self._cards)}
+        self._card_links = any(card.links for card in self._cards)
+        self._stacked = False
+        self._restack = None
+
+    def _style_of(self, code_uuids: tuple[str, ...]) -> _Style:
+        style = self._styles.get(code_uuids)
+        if style is None:
+            if not self._looks_fresh and not all(u in self._codes for u in code_uuids):
+                self._load_looks()  # a code created with the segment (in vivo)
+            style = self._styles[code_uuids] = self._code_style(code_uuids, self._codes)
+        return style
+
+    def _splice(self, first: int, stop: int, middle: list[_Card], gone: list[_Card]) -> None:
+        """Replace cards [first, stop) with `middle`; `gone` are old cards not kept."""
+        old_cards = self._cards
+        n_old = len(old_cards)
+        cards = old_cards[:first] + middle + old_cards[stop:]
+        index = self._index
+        for card in old_cards[first:stop]:
+            del index[card.segment.uuid]
+        # The cards after the middle move only if the middle's length changed.
+        end = first + len(middle) if len(middle) == stop - first else len(cards)
+        for k in range(first, end):
+            index[cards[k].segment.uuid] = k
+        for card in gone:  # their drawings go with them
+            if self._rendered.pop(id(card), None) is not None:
+                card.pixmap = card.pixmap_key = None
+        # Stacking: cards before `first` keep their places; the rest are placed again
+        # from there, stopping where the kept cards after the middle fall as before.
+        if self._stacked and self._restack is None and len(self._rel_tops) == n_old:
+            pad = [0] * len(middle)
+            self._rel_tops = self._rel_tops[:first] + pad + self._rel_tops[stop:]
+            self._rel_bottoms = self._rel_bottoms[:first] + pad + self._rel_bottoms[stop:]
+            self._restack = (first, first + len(middle))
+        else:
+            self._stacked = False
+        self._cards = cards
+        self._placed = False
+        self._after_cards()
 
     def _set_cards(self, cards: list[_Card]) -> None:
-        self._cards = cards
-        self._index = index = {card.uuid: i for i, card in enumerate(cards)}
-        for key, card in list(self._rendered.items()):  # drop gone cards' drawings
-            i = index.get(card.uuid)
-            if i is None or cards[i] is not card:
-                del self._rendered[key]
+        kept = {id(card) for card in cards}
+        for card in self._cards:  # drop gone cards' drawings
+            if id(card) not in kept and self._rendered.pop(id(card), None) is not None:
                 card.pixmap = card.pixmap_key = None
+        self._cards = cards
+        self._index = {card.segment.uuid: i for i, card in enumerate(cards)}
+        self._card_links = any(card.links for card in cards)
         self._stacked = False
         self._placed = False
+        self._after_cards()
+
+    def _after_cards(self) -> None:
         if self._current is not None and self._current not in self._index:
             self._current = None
         if self._editing is not None:
@@ -878,7 +1032,8 @@ class AnnotationPane(QWidget):
             y += table.height
         self._block_tops = tops
         self._flatten()
-        self._anchors.clear()
+        # A new table (the old may be kept for another geometry key, see _ensure_layout).
+        self._anchors = self._anchor_tables[self._geometry_key] = {}
         self._stacked = False
         self.layout_count += 1
 
@@ -929,12 +1084,13 @@ class AnnotationPane(QWidget):
         if not self._cards:
             self._rel_tops, self._rel_bottoms = [], []
             self._stacked = self._placed = True
+            self._restack = None
             return
         _, width = self._card_x()
         if width != self._measured_width:
             self._measured_width = width
             self._stacked = False
-        if self._placed and self._stacked:
+        if self._placed and self._stacked and self._restack is None:
             return
         view = self._view
         first = view.firstVisibleBlock()
@@ -944,6 +1100,7 @@ class AnnotationPane(QWidget):
             self._rel_tops = [0] * len(self._cards)
             self._rel_bottoms = [c.height for c in self._cards]
             self._stacked = self._placed = True
+            self._restack = None
             return
         key = self._document_geometry_key()
         if key != self._geometry_key:
@@ -951,16 +1108,23 @@ class AnnotationPane(QWidget):
             self._dirty, self._text_moved = None, False
             # Line tables depend on the text and the geometry only (the highlighter's
             # formats are colours and underlines), so reopening a document reuses them.
-            read = self._line_tables.pop(key, None) or self._read_blocks()
+            kept = self._line_tables.pop(key, None)
+            read = kept or self._read_blocks()
             self._line_tables[key] = read
             while len(self._line_tables) > LINE_TABLES:
-                self._line_tables.popitem(last=False)
-            self._set_blocks(*read)
+                self._anchor_tables.pop(self._line_tables.popitem(last=False)[0], None)
+            # Anchors follow from the line tables alone: a kept table keeps its anchors.
+            anchors = self._anchor_tables.get(key) if kept is not None else None
             self._geometry_key = key
+            self._set_blocks(*read)
+            if anchors is not None:
+                self._anchors = self._anchor_tables[key] = anchors
         elif self._dirty is not None:
             self._measure_blocks()
         if not self._stacked:
             self._stack(width)
+        elif self._restack is not None:
+            self._restack_cards(width, *self._restack)
         self._origin = seen - self._line_of(first_cp)[0] + self._viewport_shift()
         self._origin -= self._reveal_current()
         self._placed = True
@@ -982,15 +1146,45 @@ class AnnotationPane(QWidget):
                 anchor = anchors[start] = line_of(start)[0]
             wanted.append(anchor)
             if card.width != width:
-                if card.segment.memo or card.links or card.uuid == editing:
-                    self._measure(card, width)
-                else:
-                    card.memo_lines, card.height, card.width = [], plain, width
-                    card.elided = card.pixmap = card.pixmap_key = None
+                self._fit(card, width, plain, editing)
             heights.append(card.height)
         self._rel_tops = tops = stack(wanted, heights, m.gap)
         self._rel_bottoms = [t + h for t, h in zip(tops, heights, strict=True)]
         self._stacked = True
+        self._restack = None
+
+    def _fit(self, card: _Card, width: int, plain: int, editing: str | None) -> None:
+        """Measure `card` at `width` (`plain`: the height of a card with no memo or links)."""
+        if card.segment.memo or card.links or card.uuid == editing:
+            self._measure(card, width)
+        else:
+            card.memo_lines, card.height, card.width = [], plain, width
+            card.elided = card.pixmap = card.pixmap_key = None
+
+    def _restack_cards(self, width: int, first: int, stop: int) -> None:
+        """Place cards from `first` on after a reload replaced cards [first, stop): the
+        cards before keep their places, and from `stop` on, once a card falls where it
+        was, so do all after it (same anchors and heights)."""
+        m = self._metrics
+        anchors = self._anchors
+        plain = 2 * m.pad + 2 * m.line
+        editing = self._editing
+        tops, bottoms = self._rel_tops, self._rel_bottoms
+        floor = bottoms[first - 1] + m.gap if first > 0 else None
+        for k in range(first, len(self._cards)):
+            card = self._cards[k]
+            start = card.segment.start
+            anchor = anchors.get(start)
+            if anchor is None:
+                anchor = anchors[start] = self._line_of(start)[0]
+            if card.width != width:
+                self._fit(card, width, plain, editing)
+            top = anchor if floor is None else max(anchor, floor)
+            if k >= stop and top == tops[k]:
+                break
+            tops[k], bottoms[k] = top, top + card.height
+            floor = top + card.height + m.gap
+        self._restack = None
 
     def _viewport_shift(self) -> int:
         """Pane y of the document viewport's y = 0 (they are usually side by side)."""
@@ -1191,7 +1385,14 @@ class AnnotationPane(QWidget):
             colors = self._colors()
             background = palette.color(QPalette.ColorRole.Window)
             dpr = self.devicePixelRatioF()
-            look = (width, dpr, background.rgba(), tuple(c.rgba() for c in colors.values()))
+            # The current card's frame is drawn over its drawing, so moving the current
+            # card or focus draws no card again.
+            look = (
+                width,
+                dpr,
+                background.rgba(),
+                tuple(c.rgba() for k, c in colors.items() if k != "current"),
+            )
             shown = visible_range(
                 self._rel_tops,
                 self._rel_bottoms,
@@ -1202,6 +1403,8 @@ class AnnotationPane(QWidget):
                 card = self._cards[i]
                 pixmap = self._rendering(card, look, background, colors)
                 painter.drawPixmap(x, self._rel_tops[i] + self._origin, pixmap)
+                if card.uuid == self._current:
+                    self._paint_frame(painter, x, self._rel_tops[i] + self._origin, width, card)
                 count += 1
             self._forget_renderings()
         painter.end()
@@ -1213,7 +1416,7 @@ class AnnotationPane(QWidget):
         """The card drawn on the pane's background: drawn again only when what it shows
         or how it looks changed, else a blit (text drawing dominates painting)."""
         width, dpr = look[0], look[1]
-        key = (look, card.height, card.uuid == self._current, card.uuid == self._editing)
+        key = (look, card.height, card.uuid == self._editing)
         self._rendered[id(card)] = card
         self._rendered.move_to_end(id(card))
         if card.pixmap is not None and card.pixmap_key == key:
@@ -1293,6 +1496,21 @@ class AnnotationPane(QWidget):
         card.elided = _Elided(paths, coder, quote, tuple(links), more)
         return card.elided
 
+    def _paint_frame(self, painter: QPainter, x: int, y: int, width: int, card: _Card) -> None:
+        """The current card's frame, a ring over its drawing's one-pixel frame."""
+        m = self._metrics
+        frame = m.current_frame
+        ring = QPainterPath()
+        ring.addRoundedRect(QRectF(x, y, width, card.height), m.radius, m.radius)
+        inner = QRectF(x + frame, y + frame, width - 2 * frame, card.height - 2 * frame)
+        ring.addRoundedRect(inner, m.radius - frame / 2, m.radius - frame / 2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._colors()["current"])
+        painter.drawPath(ring)  # odd-even fill: the band between the two
+        painter.restore()
+
     def _paint_card(
         self,
         painter: QPainter,
@@ -1304,12 +1522,11 @@ class AnnotationPane(QWidget):
     ) -> None:
         m = self._metrics
         text = self._elided(card)
-        current = card.uuid == self._current
         # The frame is a filled rounded rectangle under the card's body: much cheaper
         # to paint antialiased than a one-pixel stroke.
-        frame = m.current_frame if current else 1
+        frame = 1
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colors["current"] if current else colors["border"])
+        painter.setBrush(colors["border"])
         painter.drawRoundedRect(QRectF(x, y, width, card.height), m.radius, m.radius)
         painter.setBrush(colors["base"])
         inner = QRectF(x + frame, y + frame, width - 2 * frame, card.height - 2 * frame)
