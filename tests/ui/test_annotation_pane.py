@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 from workbench.services import queries, rows
 from workbench.services.codebook import CreateCode, MergeCodes, UpdateCode
-from workbench.services.documents import find_document
+from workbench.services.documents import find_document, import_paths
 from workbench.services.history import Composite
 from workbench.services.links import CreateLink
 from workbench.services.segments import AddCode, CreateSegment, DeleteSegment, SetSegmentMemo
@@ -599,3 +599,71 @@ def test_a_link_added_or_removed_shows_on_both_cards(
     session.undo()
     assert harness.pane.links_of(first) == [] and harness.pane.links_of(second) == []
     assert link.links
+
+
+def test_undo_while_editing_a_memo_drops_it_quietly_when_its_passage_goes(
+    harness: Harness, coded, session: ProjectSession, qtbot, capfd
+) -> None:
+    last, other = coded[-1][0], coded[0][0]  # the last coding action made `last`
+    click_card(qtbot, harness, last)
+    qtbot.keyClick(harness.pane, Qt.Key.Key_Return)
+    qtbot.keyClicks(harness.pane.memo_editor, "typed, then undone")
+    session.undo()  # as Edit ▸ Undo does: the passage being annotated goes
+    assert harness.pane.editing_segment() is None
+    assert not harness.pane.memo_editor.isVisible()
+    assert last not in harness.rects()
+    assert "no segment" not in capfd.readouterr().err  # no error naming an internal id
+    session.redo()  # the passage comes back, without the memo
+    assert queries.segment(session.project, last).memo == ""
+
+    # An undo that leaves the edited passage in place keeps the editor open.
+    click_card(qtbot, harness, other)
+    qtbot.keyClick(harness.pane, Qt.Key.Key_Return)
+    qtbot.keyClicks(harness.pane.memo_editor, "still here")
+    session.undo()  # removes `last` again, not `other`
+    assert harness.pane.editing_segment() == other
+    assert harness.pane.memo_editor.isVisible()
+    assert harness.pane.memo_editor.toPlainText() == "still here"
+    assert harness.rects()[other].intersects(harness.pane.memo_editor.geometry())
+    assert capfd.readouterr().err == ""
+
+
+def test_coding_near_the_end_of_a_long_document_lays_out_only_what_shows(
+    harness: Harness, session: ProjectSession, codes, tmp_path
+) -> None:
+    """QPlainTextEdit lays out lazily; the pane must too: coding a passage at the end of
+    a 1.5 MB article reads the blocks around the screen, not all 4,000 paragraphs."""
+    words = "The ministry said the convoy had left the region before dawn on Tuesday"
+    paragraphs = [f"{n}. {words} {'and more ' * (n % 40)}" * 3 for n in range(4000)]
+    text = "\n\n".join(paragraphs)
+    assert len(text) > 1_500_000
+    (tmp_path / "very-long.txt").write_text(text, encoding="utf-8")
+    _, changes = import_paths(session.project, [tmp_path / "very-long.txt"])
+    session.changed.emit(changes)
+    doc = harness.show("very-long")
+    view, pane = harness.view, harness.pane
+    text = view.text
+    start = text.index("3990. ")
+    end = start + 40
+    view.select_range(start, end)  # scrolls to the end of the document
+    pane.blocks_read = 0
+    command = CreateSegment(doc, start, end, [codes["motive"]], session.coder_uuid)
+    first = session.run(command).created[0]
+    card = harness.rects()[first]
+    assert card.top() == view.passage_top(start)  # beside its passage
+    assert 0 < pane.blocks_read < 400  # of 7,999 blocks (paragraphs and blank lines)
+
+    # A second card further up and scrolling back to the top read only what shows.
+    pane.blocks_read = 0
+    start = text.index("3900. ")
+    command = CreateSegment(doc, start, start + 30, [codes["actor"]], session.coder_uuid)
+    second = session.run(command).created[0]
+    view.verticalScrollBar().setValue(0)
+    rects = harness.rects()
+    assert rects[first].top() > rects[second].bottom()
+    assert pane.blocks_read < 400
+    top = text.index("5. ")
+    command = CreateSegment(doc, top, top + 20, [codes["actor"]], session.coder_uuid)
+    third = session.run(command).created[0]
+    assert harness.rects()[third].top() == view.passage_top(top)
+    assert pane.blocks_read < 800

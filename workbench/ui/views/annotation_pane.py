@@ -13,9 +13,11 @@ is drawn over it. Cards and anchors of recently shown documents are kept for goi
 Card positions follow the document view: a card's wanted top is the top of its passage's
 first line in the document viewport (what `DocumentView.passage_top` gives), pushed down
 below the card above so cards never overlap. The pane keeps those tops in "content"
-coordinates (from the document's start, measured once per relayout over all blocks), so
-a scroll moves every card by one number, read from `passage_top` of the first visible
-line, instead of asking for 2,000 positions again.
+coordinates (from the document's start), so a scroll moves every card by one number, read
+from `passage_top` of the first visible line, instead of asking for 2,000 positions again.
+Like QPlainTextEdit, the pane lays out only the blocks near the visible area (and those
+of cards a coding action placed again) and estimates the rest, one line spacing per line
+Qt counts; scrolling into blocks not read yet reads them and places the cards again.
 When the current card is pushed below the pane (or starts above it) while its passage
 is on screen, the pane shifts its content just enough to show it.
 """
@@ -72,7 +74,7 @@ from workbench.services.segments import SetSegmentMemo
 from workbench.ui.application import show_error
 from workbench.ui.session import ProjectSession
 from workbench.ui.views.annotation_layout import card_at, reveal_shift, stack, visible_range
-from workbench.ui.views.document_view import DocumentView
+from workbench.ui.views.document_view import REACH_VIEWPORTS, DocumentView
 
 # Quotes are shortened in the middle to this many characters, then cut at the card's
 # width; generous, so a second "…" only appears on very wide cards.
@@ -123,6 +125,9 @@ class _BlockLines(NamedTuple):
     starts: tuple[int, ...]
     tops: tuple[float, ...]
     bottoms: tuple[float, ...]
+
+
+_Tables = tuple[list[int], list[_BlockLines], bytearray]  # positions, tables, read flags
 
 
 @dataclass(frozen=True, eq=False)
@@ -342,13 +347,17 @@ class AnnotationPane(QWidget):
         # Layout state. Card tops are content y: from the top of the document.
         self._metrics = _Metrics(self.font())
         self._measured_width = -1
-        # Per text block: its Qt position, its line table and its content y.
+        # Per text block: its Qt position, its line table and its content y. Only the
+        # blocks near the visible area (and changed cards' blocks) are read, laying them
+        # out; the others have an estimated table of one line per line Qt counts for them
+        # (QPlainTextEdit lays out lazily too), `_block_read` tells which are which.
         self._block_positions: list[int] = []
         self._block_lines: list[_BlockLines] = []
+        self._block_read = bytearray()
         self._block_tops: list[float] = []
-        # Recent documents' (block positions, line tables) by geometry key, the newest
-        # last; the tables are updated in place when formats rewrap a block.
-        self._line_tables: OrderedDict[object, tuple[list[int], list[_BlockLines]]] = OrderedDict()
+        # Recent documents' (block positions, line tables, read flags) by geometry key,
+        # the newest last; updated in place when blocks are read or formats rewrap them.
+        self._line_tables: OrderedDict[object, _Tables] = OrderedDict()
         self._line_starts: list[int] = []  # all lines: Qt start, content top and bottom
         self._line_tops: list[int] = []
         self._line_bottoms: list[int] = []
@@ -372,6 +381,7 @@ class AnnotationPane(QWidget):
         # Debug counters for tests and benchmarks: cards drawn by the last paint event.
         self.last_paint_count = 0
         self.layout_count = 0  # full re-placements of the cards (the document's geometry)
+        self.blocks_read = 0  # text blocks whose lines the pane read (laying them out)
 
         self._editor = _MemoEditor(self)
         self._editor.commit.connect(self._commit_memo)
@@ -891,6 +901,12 @@ class AnnotationPane(QWidget):
         i = self._index.get(uuid)
         if i is None or self._session is None or memo == self._cards[i].segment.memo:
             return
+        # An undo or redo may have removed the passage before the pane heard of it (the
+        # document view drops its current segment first): the memo goes with it, quietly.
+        try:
+            queries.segment(self._session.project, uuid)
+        except WorkbenchError:
+            return
         try:
             self._session.run(SetSegmentMemo(uuid, memo))
         except WorkbenchError as exc:
@@ -949,12 +965,12 @@ class AnnotationPane(QWidget):
             option.wrapMode(),
         )
 
-    @staticmethod
-    def _read_block(block: QTextBlock, layout: QAbstractTextDocumentLayout) -> _BlockLines:
+    def _read_block(self, block: QTextBlock, layout: QAbstractTextDocumentLayout) -> _BlockLines:
         """A block's line table, laying the block out if QPlainTextEdit has not yet (it
         does so lazily and estimates far-away positions)."""
         if not block.isVisible():
             return _BlockLines(0.0, (0,), (0.0,), (0.0,))
+        self.blocks_read += 1
         height = layout.blockBoundingRect(block).height()  # lays the block out
         text_layout = block.layout()
         base = text_layout.position().y()
@@ -966,18 +982,88 @@ class AnnotationPane(QWidget):
             tuple(base + line.y() + line.height() for line in lines) or (height,),
         )
 
-    def _read_blocks(self) -> tuple[list[int], list[_BlockLines]]:
-        """Each block's Qt position and line table."""
+    def _read_blocks(self) -> _Tables:
+        """Each block's Qt position and an estimated line table: as many lines as Qt
+        counts for it (one until it is laid out), each a line spacing high, as
+        QPlainTextEdit estimates. `_read_window` reads the blocks that show."""
         document = self._view.document()
-        layout = document.documentLayout()
+        spacing = float(self._view.fontMetrics().lineSpacing())
         positions: list[int] = []
         tables: list[_BlockLines] = []
+        estimates: dict[int, _BlockLines] = {}
+        hidden = _BlockLines(0.0, (0,), (0.0,), (0.0,))
         block = document.firstBlock()
         while block.isValid():
             positions.append(block.position())
-            tables.append(self._read_block(block, layout))
+            if block.isVisible():
+                lines = max(1, block.lineCount())
+                table = estimates.get(lines)
+                if table is None:
+                    height = lines * spacing
+                    table = estimates[lines] = _BlockLines(height, (0,), (0.0,), (height,))
+                tables.append(table)
+            else:
+                tables.append(hidden)
             block = block.next()
-        return positions, tables
+        return positions, tables, bytearray(len(positions))
+
+    def _read_numbers(self, numbers: list[int]) -> bool:
+        """Read the not yet read blocks among `numbers`; True if a table changed (then
+        content y after them moved: the caller updates tops, lines and anchors)."""
+        read, tables = self._block_read, self._block_lines
+        document = self._view.document()
+        layout = document.documentLayout()
+        changed = False
+        for b in numbers:
+            if read[b]:
+                continue
+            read[b] = 1
+            table = self._read_block(document.findBlockByNumber(b), layout)
+            if table != tables[b]:
+                tables[b] = table
+                changed = True
+        return changed
+
+    def _window(self, first: int) -> range:
+        """Blocks within REACH_VIEWPORTS of the viewport whose first block is `first`
+        (where `DocumentView.passage_top` is exact)."""
+        tops = self._block_tops
+        reach = REACH_VIEWPORTS * max(1, self._view.viewport().height())
+        top = tops[first]
+        lo = max(0, bisect_right(tops, top - reach) - 1)
+        hi = bisect_right(tops, top + reach + self._view.viewport().height()) + 1
+        return range(lo, min(hi, len(tops)))
+
+    def _read_window(self, first: int, extra: list[int] | None = None) -> bool:
+        """Read the blocks near the visible area (and the `extra` blocks) not read yet.
+        True if a table changed: then tops and lines are updated and the anchors and
+        card places forgotten."""
+        read = self._block_read
+        if not read:
+            return False
+        first = min(max(first, 0), len(read) - 1)
+        changed = bool(extra) and self._read_numbers(extra)
+        for _ in range(8):  # real heights move the window: read until it is all read
+            window = self._window(first)
+            if read.find(0, window.start, window.stop) < 0:
+                break
+            if self._read_numbers(list(window)):
+                changed = True
+                self._set_tops()
+        if changed:
+            self._set_tops()
+            self._flatten()
+            self._anchors.clear()  # the same dict as in _anchor_tables: its lines moved
+            self._stacked = False
+        return changed
+
+    def _set_tops(self) -> None:
+        tops: list[float] = []
+        y = 0.0
+        for table in self._block_lines:
+            tops.append(y)
+            y += table.height
+        self._block_tops = tops
 
     def _measure_blocks(self) -> None:
         """Read the line tables: only the blocks whose formats changed (which can rewrap
@@ -995,9 +1081,13 @@ class AnnotationPane(QWidget):
             old = self._block_lines
             changed: list[int] = []
             heights_kept = True
+            read = self._block_read
             for b in range(first, min(last, len(old) - 1) + 1):
                 if not block.isValid():
                     break
+                if not read[b]:  # still estimated: formats do not change the estimate
+                    block = block.next()
+                    continue
                 table = self._read_block(block, layout)
                 if table != old[b]:
                     changed.append(b)
@@ -1016,21 +1106,16 @@ class AnnotationPane(QWidget):
                 self._flatten()
                 self._stacked = False
                 return
-            self._set_blocks(positions, old)
+            self._set_blocks(positions, old, self._block_read)
             return
         read = self._read_blocks()
         if self._geometry_key in self._line_tables:
             self._line_tables[self._geometry_key] = read
         self._set_blocks(*read)
 
-    def _set_blocks(self, positions: list[int], tables: list[_BlockLines]) -> None:
-        self._block_positions, self._block_lines = positions, tables
-        tops: list[float] = []
-        y = 0.0
-        for table in tables:
-            tops.append(y)
-            y += table.height
-        self._block_tops = tops
+    def _set_blocks(self, positions: list[int], tables: list[_BlockLines], read: bytearray) -> None:
+        self._block_positions, self._block_lines, self._block_read = positions, tables, read
+        self._set_tops()
         self._flatten()
         # A new table (the old may be kept for another geometry key, see _ensure_layout).
         self._anchors = self._anchor_tables[self._geometry_key] = {}
@@ -1121,6 +1206,13 @@ class AnnotationPane(QWidget):
                 self._anchors = self._anchor_tables[key] = anchors
         elif self._dirty is not None:
             self._measure_blocks()
+        # Lay out the blocks that show and those of the cards placed again (a coding
+        # action) if not done yet; far blocks keep estimates, so a long document costs
+        # about as much as a short one.
+        extra = None
+        if self._stacked and self._restack is not None:
+            extra = self._blocks_of_cards(*self._restack)
+        self._read_window(first.blockNumber() if first.isValid() else 0, extra)
         if not self._stacked:
             self._stack(width)
         elif self._restack is not None:
@@ -1128,6 +1220,14 @@ class AnnotationPane(QWidget):
         self._origin = seen - self._line_of(first_cp)[0] + self._viewport_shift()
         self._origin -= self._reveal_current()
         self._placed = True
+
+    def _blocks_of_cards(self, first: int, stop: int) -> list[int]:
+        """Numbers of the blocks where cards [first, stop) start."""
+        positions, to_qt = self._block_positions, self._view.offsets.to_qt
+        return [
+            max(0, bisect_right(positions, to_qt(card.segment.start)) - 1)
+            for card in self._cards[first:stop]
+        ]
 
     def _stack(self, width: int) -> None:
         """Place every card: anchors are kept per code point until lines move, and only
