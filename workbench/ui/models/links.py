@@ -304,34 +304,42 @@ class LinksModel(HeaderedTableModel):
         return f"The first passage {link.relation} the second"
 
 
-class LinksFilter(QSortFilterProxyModel):
-    """Shows the links of one relation and/or touching one document (None: all)."""
+class _DocumentFilter(QSortFilterProxyModel):
+    """A proxy with a document criterion (None: all) plus whatever a subclass adds;
+    `_change` swaps a criterion and refilters only when it differs."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._relation: str | None = None
         self._document: str | None = None
         self.setSortRole(SORT_ROLE)
-
-    @property
-    def relation(self) -> str | None:
-        return self._relation
 
     @property
     def document(self) -> str | None:
         return self._document
 
-    def set_relation(self, relation: str | None) -> None:
-        if relation != self._relation:
+    def _change(self, name: str, value: object) -> None:
+        if getattr(self, name) != value:
             self.beginFilterChange()
-            self._relation = relation
+            setattr(self, name, value)
             self.endFilterChange()
 
     def set_document(self, document_uuid: str | None) -> None:
-        if document_uuid != self._document:
-            self.beginFilterChange()
-            self._document = document_uuid
-            self.endFilterChange()
+        self._change("_document", document_uuid)
+
+
+class LinksFilter(_DocumentFilter):
+    """Shows the links of one relation and/or touching one document (None: all)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relation: str | None = None
+
+    @property
+    def relation(self) -> str | None:
+        return self._relation
+
+    def set_relation(self, relation: str | None) -> None:
+        self._change("_relation", relation)
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()
@@ -468,28 +476,16 @@ class PassagesModel(HeaderedTableModel):
         ]
 
 
-class PassagesFilter(QSortFilterProxyModel):
+class PassagesFilter(_DocumentFilter):
     """Filters passages by words (all must occur in document, codes, text, coder or memo)
     and by document."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._words: tuple[str, ...] = ()
-        self._document: str | None = None
-        self.setSortRole(SORT_ROLE)
 
     def set_text(self, text: str) -> None:
-        words = tuple(text.casefold().split())
-        if words != self._words:
-            self.beginFilterChange()
-            self._words = words
-            self.endFilterChange()
-
-    def set_document(self, document_uuid: str | None) -> None:
-        if document_uuid != self._document:
-            self.beginFilterChange()
-            self._document = document_uuid
-            self.endFilterChange()
+        self._change("_words", tuple(text.casefold().split()))
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()
