@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.services.test_history import assert_undo_redo, dump
+from tests.services.undo_check import assert_undo_redo, dump
 from workbench.io.text_import import MAX_BYTES, read_manifest
 from workbench.services import queries
 from workbench.services.documents import document_text, find_document, import_paths

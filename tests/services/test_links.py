@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.test_history import assert_undo_redo, code_uuid, doc_uuids, dump
+from tests.services.undo_check import assert_undo_redo, code_uuid, doc_uuids, dump
 from workbench.core.errors import NotFoundError, ValidationError
 from workbench.services import queries
 from workbench.services.links import CreateLink, create_link, delete_link, set_link_memo
