@@ -571,3 +571,20 @@ def test_split_path() -> None:
     assert split_path(" /actor / Putin /") == ["actor", "Putin"]
     with pytest.raises(ValidationError):
         split_path("a//b")
+
+
+def test_a_cycle_in_a_damaged_code_tree_does_not_hang_subtree_queries(project: Project) -> None:
+    from sqlalchemy import text as sql
+
+    motive = tree(project)["motive"].uuid
+    child = create_code(project, "child", motive).created[0]
+    with project.db.write() as session:  # what a hostile or damaged file could hold
+        session.execute(
+            sql(
+                "UPDATE code SET parent_id = (SELECT id FROM code WHERE uuid = :c) WHERE uuid = :m"
+            ),
+            {"c": child, "m": motive},
+        )
+    assert queries.segments_of_code(project, motive, descendants=True) == []
+    with pytest.raises(ValidationError):  # the subtree walk ends although the tree loops
+        move_code(project, motive, child)

@@ -75,11 +75,14 @@ def _check_shortcut(session: Session, shortcut: str, exclude: int | None) -> Non
         raise ValidationError(f"shortcut {shortcut!r} is already used by code {other!r}")
 
 
-def _subtree_ids(session: Session, root_id: int) -> list[int]:
-    """Root first, then descendants breadth-first."""
-    ids, frontier = [root_id], [root_id]
+def subtree_ids(session: Session, root_id: int) -> list[int]:
+    """Root first, then descendants breadth-first. Stops at codes already seen, so a
+    damaged file whose tree has a cycle cannot loop forever."""
+    ids, seen, frontier = [root_id], {root_id}, [root_id]
     while frontier:
-        frontier = list(session.scalars(select(m.Code.id).where(m.Code.parent_id.in_(frontier))))
+        children = session.scalars(select(m.Code.id).where(m.Code.parent_id.in_(frontier)))
+        frontier = [c for c in children if c not in seen]
+        seen.update(frontier)
         ids.extend(frontier)
     return ids
 
@@ -187,7 +190,7 @@ class MoveCode(Command):
     def apply(self, session: Session) -> Changes:
         code = rows.get(session, m.Code, self.uuid)
         parent_id = _parent_id(session, self.parent_uuid)
-        if parent_id is not None and parent_id in _subtree_ids(session, code.id):
+        if parent_id is not None and parent_id in subtree_ids(session, code.id):
             raise ValidationError("a code cannot be moved into itself or one of its children")
         if parent_id != code.parent_id:
             _check_unique(session, parent_id, code.name, code.id)
@@ -237,7 +240,7 @@ class MergeCodes(Command):
     def apply(self, session: Session) -> Changes:
         source = rows.get(session, m.Code, self.source_uuid)
         target = rows.get(session, m.Code, self.target_uuid)
-        if target.id in _subtree_ids(session, source.id):
+        if target.id in subtree_ids(session, source.id):
             raise ValidationError("a code cannot be merged into one of its own children")
         target_children = {c.name.casefold() for c in _siblings(session, target.id)}
         children = _siblings(session, source.id)
@@ -314,7 +317,7 @@ class DeleteCode(Command):
 
     def apply(self, session: Session) -> Changes:
         root = rows.get(session, m.Code, self.uuid)
-        ids = _subtree_ids(session, root.id)
+        ids = subtree_ids(session, root.id)
         codings = list(session.scalars(select(m.Coding).where(m.Coding.code_id.in_(ids))))
         if codings and not self.force:
             raise InUseError(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, text
 
 from workbench.services import rows
+from workbench.services.codebook import subtree_ids
 from workbench.services.data import (
     CodeInfo,
     CoderInfo,
@@ -156,14 +157,7 @@ def segments_of_code(
 ) -> list[SegmentInfo]:
     with project.db.read() as session:
         root = rows.get(session, m.Code, code_uuid)
-        ids = [root.id]
-        if descendants:
-            frontier = [root.id]
-            while frontier:
-                frontier = list(
-                    session.scalars(select(m.Code.id).where(m.Code.parent_id.in_(frontier)))
-                )
-                ids.extend(frontier)
+        ids = subtree_ids(session, root.id) if descendants else [root.id]
     marks = ", ".join(str(int(i)) for i in ids)
     return _segments(
         project, f"WHERE s.id IN (SELECT segment_id FROM coding WHERE code_id IN ({marks}))", {}
