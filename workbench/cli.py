@@ -106,16 +106,11 @@ def _opened(path: Path, *, write: bool) -> Iterator[Project]:
     read-only media and never touch the file; an older project is upgraded (after a
     backup) either way, as the window would do.
     """
-    from workbench.services.project import open_project
-    from workbench.storage import migrate
-    from workbench.storage.database import check_project_file
+    from workbench.services.project import open_for_reading, open_project
 
     if not path.exists():
         raise _missing(path)
-    read_only = False
-    if not write:
-        read_only = check_project_file(path).revision == migrate.head_revision()
-    project = open_project(path, read_only=read_only)
+    project = open_project(path) if write else open_for_reading(path)
     with project:
         if project.backup is not None:
             _err(f"upgraded {path.name} (backup: {project.backup.name})")

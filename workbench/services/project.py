@@ -109,6 +109,16 @@ def open_project(path: Path | str, *, read_only: bool = False) -> Project:
     return Project(Database(path), backup=backup)
 
 
+def open_for_reading(path: Path | str) -> Project:
+    """Open a project to read it: read-only when it is at the current revision (nothing
+    is written, so it works on read-only media); an older one is upgraded (after a
+    backup) first. The file is checked once on the common path."""
+    path = Path(path)
+    if check_project_file(path).revision == migrate.head_revision():
+        return Project(Database(path, read_only=True))
+    return open_project(path)
+
+
 def project_name(project: Project) -> str:
     """The project's name, cheaply (project_info also checks integrity)."""
     with project.db.read() as session:
