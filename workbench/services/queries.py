@@ -4,6 +4,7 @@ counts. One SQL statement per list, so they stay fast on densely coded projects.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
@@ -158,7 +159,19 @@ def segments_of_code(
     with project.db.read() as session:
         root = rows.get(session, m.Code, code_uuid)
         ids = subtree_ids(session, root.id) if descendants else [root.id]
-    marks = ", ".join(str(int(i)) for i in ids)
+    return _segments_with_code_ids(project, ids)
+
+
+def segments_with_codes(project: Project, code_uuids: Iterable[str]) -> list[SegmentInfo]:
+    """Segments carrying any of the codes, in one query (unknown UUIDs match nothing)."""
+    wanted = list(code_uuids)
+    with project.db.read() as session:
+        ids = list(session.scalars(select(m.Code.id).where(m.Code.uuid.in_(wanted))))
+    return _segments_with_code_ids(project, ids)
+
+
+def _segments_with_code_ids(project: Project, ids: Iterable[int]) -> list[SegmentInfo]:
+    marks = ", ".join(str(int(i)) for i in ids) or "NULL"
     return _segments(
         project, f"WHERE s.id IN (SELECT segment_id FROM coding WHERE code_id IN ({marks}))", {}
     )

@@ -68,14 +68,11 @@ def retrieve(
             if all(d.variables.get(k, "") in values for k, values in accepted.items())
         }
     coders = set(coder_uuids) if coder_uuids else None
-    candidates: dict[str, SegmentInfo] = {}
-    for uuid in set().union(*groups):
-        for seg in queries.segments_of_code(project, uuid):
-            candidates[seg.uuid] = seg
+    candidates = queries.segments_with_codes(project, set().union(*groups))
     names = {d.uuid: d.name for d in docs}
     order = {uuid: i for i, uuid in enumerate(names)}
     kept = []
-    for seg in candidates.values():
+    for seg in candidates:
         codes = set(seg.code_uuids)
         hit = [bool(codes & g) for g in groups]
         if not (all(hit) if mode == "all" else any(hit)):
