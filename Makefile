@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint fixtures clean screenshot
+.PHONY: run test test-pg bench lint fixtures clean screenshot
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 ## Set up with the test extras and run every test offscreen.
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+## The storage and services suites on SQLite and on a throwaway local PostgreSQL
+## (scripts/pg-test-server; `scripts/pg-test-server stop` removes it).
+test-pg: $(STAMP)
+	WORKBENCH_TEST_PG=$$(scripts/pg-test-server start) QT_QPA_PLATFORM=offscreen \
+		$(PY) -m pytest -q tests/storage tests/services
 
 ## Benchmarks against DESIGN §6 budgets; prints JSON.
 bench: $(STAMP)

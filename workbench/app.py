@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from workbench import paths, settings
 from workbench.core.errors import WorkbenchError
 from workbench.services.documents import import_paths
-from workbench.services.project import create_project, open_project
+from workbench.services.project import create_project, is_database_url, open_project
 from workbench.services.sample import add_examples
 
 if TYPE_CHECKING:
@@ -90,8 +90,12 @@ def _remove_database(path: Path) -> None:
 # Choosing and opening the project
 
 
-def _project_to_open(project_path: Path | None, sample: bool, prefs: settings.Settings) -> Path:
+def _project_to_open(
+    project_path: Path | str | None, sample: bool, prefs: settings.Settings
+) -> Path:
     if project_path is not None:
+        if is_database_url(project_path):
+            return project_path  # type: ignore[return-value] # a URL stays text
         return Path(project_path)
     if not sample:
         # The most recent project that still exists; a moved or deleted one is skipped.
@@ -113,6 +117,8 @@ def _open_session(path: Path, read_only: bool) -> ProjectSession:
 
 
 def _remember(prefs: settings.Settings, path: Path) -> None:
+    if not Path(path).is_file():
+        return  # a PostgreSQL project (its path is only the database name): not a file
     prefs.remember_project(str(path))
     _save_settings(prefs)
 
@@ -193,17 +199,20 @@ class WindowProjects:
         WorkbenchError or OSError when the project cannot be opened."""
         from workbench.ui.project_lock import ProjectLock
 
-        path = Path(path)
+        # A shared PostgreSQL project takes no lock file: several people use it at once.
+        shared = is_database_url(path)
+        path = path if shared else Path(path)
         holder = None
         read_only = self.read_only
-        if lock is None:
+        if lock is None and not shared:
             lock = ProjectLock(path)
-        if not read_only and not lock.acquire() and lock.held_elsewhere:
+        if not read_only and lock is not None and not lock.acquire() and lock.held_elsewhere:
             read_only, holder = True, lock.holder
         try:
             session = _open_session(path, read_only)
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         self._locks[id(session)] = (lock, holder)
         session.error.connect(partial(self._undo_refused, session))

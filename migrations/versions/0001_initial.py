@@ -4,7 +4,8 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-22
 
-Tables of DESIGN §2 and the segment upper-bound triggers.
+Tables of DESIGN §2 and the segment upper-bound triggers (SQLite triggers in a file,
+a PL/pgSQL trigger in a PostgreSQL database).
 """
 
 from __future__ import annotations
@@ -17,8 +18,34 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# PostgreSQL has no instr(); the code name CHECK uses it, so give it one (strpos is the
+# same function under another name).
+_PG_INSTR = """CREATE FUNCTION instr(haystack text, needle text) RETURNS integer
+    LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(haystack, needle) $$"""
+
+_PG_SEGMENT_END = (
+    """CREATE FUNCTION segment_end_within_document() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW."end" > (SELECT length FROM document WHERE id = NEW.document_id) THEN
+            RAISE EXCEPTION 'segment end is beyond the end of its document'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    """CREATE TRIGGER segment_end_within_document
+    BEFORE INSERT OR UPDATE OF "end", document_id ON segment
+    FOR EACH ROW EXECUTE FUNCTION segment_end_within_document()""",
+)
+
+
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
 
 def upgrade() -> None:
+    if _postgres():
+        op.execute(_PG_INSTR)
     op.create_table(
         "code",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -240,6 +267,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_link_source_id"), ["source_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_link_target_id"), ["target_id"], unique=False)
 
+    if _postgres():
+        for statement in _PG_SEGMENT_END:
+            op.execute(statement)
+        return
     # Frozen copy of workbench/storage/schema_sql.py SEGMENT_BOUND_TRIGGERS at 0001.
     op.execute(
         """CREATE TRIGGER segment_end_within_document_insert
@@ -256,8 +287,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS segment_end_within_document_update")
-    op.execute("DROP TRIGGER IF EXISTS segment_end_within_document_insert")
+    if _postgres():
+        op.execute("DROP TRIGGER IF EXISTS segment_end_within_document ON segment")
+        op.execute("DROP FUNCTION IF EXISTS segment_end_within_document()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS segment_end_within_document_update")
+        op.execute("DROP TRIGGER IF EXISTS segment_end_within_document_insert")
     with op.batch_alter_table("link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_link_target_id"))
         batch_op.drop_index(batch_op.f("ix_link_source_id"))
@@ -289,3 +324,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_code_parent_id"))
 
     op.drop_table("code")
+    if _postgres():
+        op.execute("DROP FUNCTION IF EXISTS instr(text, text)")

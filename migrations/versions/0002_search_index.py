@@ -1,5 +1,8 @@
 """FTS5 search index over document text (kept in step by the import commands).
 
+SQLite only: on PostgreSQL the search narrows documents with ILIKE on document.text
+(services/search.py), which needs no index table to keep in step.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
@@ -24,10 +27,18 @@ _STATEMENTS = (
 )
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
+    if not _sqlite():
+        return
     for statement in _STATEMENTS:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    if not _sqlite():
+        return
     op.execute("DROP TABLE IF EXISTS document_fts")

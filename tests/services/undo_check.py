@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from workbench.services import queries
 from workbench.services.project import Project
@@ -19,24 +19,21 @@ def dump(project: Project) -> Dump:
     the full-text index holds, so undo is checked to keep the index in step."""
     out: Dump = {}
     with project.db.read() as session:
-        tables = [
+        # The inspector, not sqlite_master, so the dump works on PostgreSQL too.
+        inspector = inspect(session.connection())
+        tables = sorted(
             name
-            for (name,) in session.execute(
-                text(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                    " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'document_fts%'"
-                    " AND name <> 'alembic_version' ORDER BY name"
-                )
-            )
-        ]
+            for name in inspector.get_table_names()
+            if not name.startswith("document_fts") and name != "alembic_version"
+        )
         uuid_of = {
             table: dict(session.execute(text(f'SELECT id, uuid FROM "{table}"')).all())
             for table in tables
         }
         for table in tables:
             fks = {
-                row[3]: row[2]  # from column -> referenced table
-                for row in session.execute(text(f'PRAGMA foreign_key_list("{table}")'))
+                fk["constrained_columns"][0]: fk["referred_table"]  # column -> table
+                for fk in inspector.get_foreign_keys(table)
             }
             rows: dict[str, dict[str, Any]] = {}
             for row in session.execute(text(f'SELECT * FROM "{table}"')).mappings():
@@ -50,6 +47,8 @@ def dump(project: Project) -> Dump:
                 assert values["uuid"] not in rows, f"duplicate uuid in {table}"
                 rows[values["uuid"]] = values
             out[table] = rows
+        if project.db.is_postgres:
+            return out  # no FTS5 index there: the search reads document.text
         indexed = session.scalars(text("SELECT id FROM document_fts_docsize")).all()
         out["<search index>"] = {uuid_of["document"].get(i, f"orphan {i}"): {} for i in indexed}
     return out

@@ -38,3 +38,7 @@ class InUseError(WorkbenchError):
 
 class ReadOnlyError(WorkbenchError):
     """The project is open read-only."""
+
+
+class ConflictError(WorkbenchError):
+    """Someone else changed the same thing since it was read; nothing was overwritten."""

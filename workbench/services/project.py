@@ -1,5 +1,8 @@
 """Create and open projects. A `Project` is the handle every service takes: the
-database, its undo history, and nothing else (no UI state, no current coder)."""
+database, its undo history, and nothing else (no UI state, no current coder).
+
+A project is a `.wbp` file or a PostgreSQL database: every function here that takes a
+path also takes a `postgresql://user@host:port/dbname` URL."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from workbench.core.errors import ProjectFileError, ProjectTooNewError, WorkbenchError
 from workbench.services.changes import Changes
@@ -16,11 +20,16 @@ from workbench.services.codebook import DEFAULT_CODES
 from workbench.services.data import ProjectInfo
 from workbench.services.history import Command, History
 from workbench.services.links import DEFAULT_RELATIONS
-from workbench.storage import migrate
+from workbench.storage import migrate, postgres
 from workbench.storage import models as m
 from workbench.storage.database import Database, check_project_file
 
 SUFFIX = ".wbp"
+
+
+def is_database_url(target: Path | str) -> bool:
+    """True when `target` names a PostgreSQL project rather than a file."""
+    return postgres.is_url(target)
 
 
 class Project:
@@ -31,7 +40,19 @@ class Project:
 
     @property
     def path(self) -> Path:
+        """The project file; for a PostgreSQL project a name-only path (the database
+        name) so titles and suggested names still have a stem."""
         return self.db.path
+
+    @property
+    def url(self) -> str | None:
+        """The PostgreSQL URL, None for a project file."""
+        return self.db.url
+
+    @property
+    def location(self) -> str:
+        """The file path, or the URL without its password: what to show and remember."""
+        return self.db.location
 
     @property
     def read_only(self) -> bool:
@@ -46,7 +67,12 @@ class Project:
     def redo(self) -> Changes:
         return self.history.redo()
 
-    def save_copy(self, target: Path) -> None:
+    def save_copy(self, target: Path | str) -> None:
+        if self.db.url is not None or is_database_url(target):
+            from workbench.services.copy import copy_project  # copy builds on this module
+
+            copy_project(self.db.url or self.path, target)
+            return
         self.db.save_copy(Path(target))
 
     def close(self) -> None:
@@ -65,7 +91,14 @@ class Project:
 
 
 def create_project(path: Path | str, name: str | None = None) -> Project:
-    """A new project file with the default codebook and relation types."""
+    """A new project file (or PostgreSQL project, given a URL of an empty database)
+    with the default codebook and relation types."""
+    if is_database_url(path):
+        url = str(path).strip()
+        migrate.create_database(url)
+        db = Database(url)
+        _add_defaults(db, name or postgres.database_name(url))
+        return Project(db)
     path = Path(path)
     if path.exists():
         raise WorkbenchError(f"{path.name} already exists; open it, or choose another name")
@@ -79,18 +112,38 @@ def create_project(path: Path | str, name: str | None = None) -> Project:
         path.unlink(missing_ok=True)
         raise WorkbenchError(f"cannot create {path.name}: {exc}") from exc
     db = Database(path)
+    _add_defaults(db, name or path.stem)
+    return Project(db)
+
+
+def _add_defaults(db: Database, name: str) -> None:
     with db.write() as session:
-        session.add(m.Project(name=name or path.stem))
+        session.add(m.Project(name=name))
         for order, (code_name, color) in enumerate(DEFAULT_CODES):
             session.add(m.Code(name=code_name, color=color, sort_order=order))
         for rel_name, symmetric, inverse in DEFAULT_RELATIONS:
             session.add(m.RelationType(name=rel_name, symmetric=symmetric, inverse_name=inverse))
-    return Project(db)
+
+
+def _open_database(url: str, *, read_only: bool) -> Project:
+    url = url.strip()
+    if read_only:
+        revision = migrate.database_revision(url)
+        if revision != migrate.head_revision():
+            raise ProjectFileError(
+                f"{postgres.redact(url)} needs an upgrade (schema {revision}); it cannot be"
+                " opened read-only"
+            )
+        return Project(Database(url, read_only=True))
+    migrate.ensure_current_database(url)
+    return Project(Database(url))
 
 
 def open_project(path: Path | str, *, read_only: bool = False) -> Project:
     """Open an existing project, upgrading an older one (after a backup). Anything that
     is not a sound project, or is newer than this Workbench, is refused unchanged."""
+    if is_database_url(path):
+        return _open_database(str(path), read_only=read_only)
     path = Path(path)
     if read_only:
         check = check_project_file(path)
@@ -113,6 +166,11 @@ def open_for_reading(path: Path | str) -> Project:
     """Open a project to read it: read-only when it is at the current revision (nothing
     is written, so it works on read-only media); an older one is upgraded (after a
     backup) first. The file is checked once on the common path."""
+    if is_database_url(path):
+        url = str(path).strip()
+        if migrate.database_revision(url) == migrate.head_revision():
+            return Project(Database(url, read_only=True))
+        return _open_database(url, read_only=False)
     path = Path(path)
     if check_project_file(path).revision == migrate.head_revision():
         return Project(Database(path, read_only=True))
@@ -140,17 +198,41 @@ def project_info(project: Project) -> ProjectInfo:
             k: session.scalar(select(func.count(model.id))) or 0 for k, model in counted.items()
         }
         row = session.scalars(select(m.Project)).first()
-    with closing(project.db.engine.raw_connection()) as raw:
-        revision = raw.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-        integrity = "; ".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
-        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
-    if problems and integrity == "ok":
-        integrity = f"{len(problems)} broken references"
+    if project.db.is_postgres:
+        revision, integrity = _database_health(project)
+    else:
+        with closing(project.db.engine.raw_connection()) as raw:
+            revision = raw.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+            integrity = "; ".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
+            problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems and integrity == "ok":
+            integrity = f"{len(problems)} broken references"
     return ProjectInfo(
         uuid=row.uuid if row else "",
         name=row.name if row else project.path.stem,
-        path=str(project.path),
+        path=project.location,
         revision=revision,
         integrity=integrity,
         counts=counts,
     )
+
+
+def _database_health(project: Project) -> tuple[str, str]:
+    """PostgreSQL enforces foreign keys and checks on every write (there is no file to
+    damage from outside); what is left to look at is the rule a trigger keeps."""
+    try:
+        with project.db.read() as session:
+            revision = (
+                session.connection()
+                .exec_driver_sql("SELECT version_num FROM alembic_version")
+                .scalar_one()
+            )
+            beyond = session.scalar(
+                select(func.count(m.Segment.id))
+                .join(m.Document, m.Document.id == m.Segment.document_id)
+                .where(m.Segment.end > m.Document.length)
+            )
+    except SQLAlchemyError as exc:
+        raise postgres.connection_error(project.db.url or "", exc) from exc
+    integrity = "ok" if not beyond else f"{beyond} passages end beyond their document"
+    return revision, integrity

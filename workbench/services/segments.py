@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.core.errors import NotFoundError, ValidationError
+from workbench.core.errors import ConflictError, NotFoundError, ValidationError
 from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.history import Command
 from workbench.storage import models as m
+from workbench.storage.database import insert_id
 from workbench.storage.models import new_uuid, utc_now
 
 if TYPE_CHECKING:
@@ -77,14 +78,15 @@ class CreateSegment(Command):
             if code_id is None:
                 raise NotFoundError(f"no code with id {code_uuid}")
             code_ids[code_uuid] = code_id
-        segment_id = sql(
+        segment_id = insert_id(
+            session,
             'INSERT INTO segment (uuid, document_id, coder_id, start, "end", memo, created_at,'
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.uuid, document.id, coder_id, self.start, self.end, self.memo,
                 self.created_at, self.created_at,
             ),
-        ).lastrowid  # fmt: skip
+        )  # fmt: skip
         # One insert per code, in the order given: coding ids keep the applied order.
         for code_uuid, coding_uuid in zip(self.code_uuids, self.coding_uuids, strict=True):
             sql(
@@ -104,14 +106,29 @@ class CreateSegment(Command):
 
 
 class _SegmentEdit(Command):
-    """Base for edits that change columns of one segment and stamp updated_at."""
+    """Base for edits that change columns of one segment and stamp updated_at.
 
-    def __init__(self, uuid: str) -> None:
+    Optimistic concurrency (a shared PostgreSQL project): `expected_updated_at` is the
+    updated_at the caller saw (SegmentInfo.updated_at); if the row has changed since,
+    the edit raises ConflictError instead of overwriting. Undo and redo check the same
+    way against what this command itself left, so they never undo someone else's edit.
+    """
+
+    def __init__(self, uuid: str, expected_updated_at: str | None = None) -> None:
         self.uuid = uuid
+        self.expected = expected_updated_at
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
         self.document_uuid = ""
         self.stamp = utc_now()  # fixed here so redo sets the same updated_at
+
+    def _current(self, session: Session) -> m.Segment:
+        segment = rows.get(session, m.Segment, self.uuid)
+        # First run: what the caller saw; redo: what the undo left.
+        expected = self.before.get("updated_at", self.expected)
+        if expected is not None and segment.updated_at != expected:
+            raise ConflictError(_conflict_message())
+        return segment
 
     def _set(self, session: Session, values: dict[str, Any]) -> Changes:
         segment = rows.get(session, m.Segment, self.uuid)
@@ -121,18 +138,29 @@ class _SegmentEdit(Command):
         return changed(segments=[self.uuid], documents=[self.document_uuid])
 
     def revert(self, session: Session) -> Changes:
+        if rows.get(session, m.Segment, self.uuid).updated_at != self.stamp:
+            raise ConflictError(_conflict_message())
         return self._set(session, self.before)
+
+
+def _conflict_message() -> str:
+    return (
+        "someone else changed this passage in the meantime; nothing was overwritten"
+        " — refresh to see their change, then try again"
+    )
 
 
 class SetBounds(_SegmentEdit):
     label = "change passage bounds"
 
-    def __init__(self, uuid: str, start: int, end: int) -> None:
-        super().__init__(uuid)
+    def __init__(
+        self, uuid: str, start: int, end: int, *, expected_updated_at: str | None = None
+    ) -> None:
+        super().__init__(uuid, expected_updated_at)
         self.start, self.end = start, end
 
     def apply(self, session: Session) -> Changes:
-        segment = rows.get(session, m.Segment, self.uuid)
+        segment = self._current(session)
         check_bounds(session.get_one(m.Document, segment.document_id), self.start, self.end)
         self.before = {"start": segment.start, "end": segment.end, "updated_at": segment.updated_at}
         return self._set(session, {"start": self.start, "end": self.end, "updated_at": self.stamp})
@@ -141,12 +169,12 @@ class SetBounds(_SegmentEdit):
 class SetSegmentMemo(_SegmentEdit):
     label = "edit memo"
 
-    def __init__(self, uuid: str, memo: str) -> None:
-        super().__init__(uuid)
+    def __init__(self, uuid: str, memo: str, *, expected_updated_at: str | None = None) -> None:
+        super().__init__(uuid, expected_updated_at)
         self.memo = memo
 
     def apply(self, session: Session) -> Changes:
-        segment = rows.get(session, m.Segment, self.uuid)
+        segment = self._current(session)
         self.before = {"memo": segment.memo, "updated_at": segment.updated_at}
         return self._set(session, {"memo": self.memo, "updated_at": self.stamp})
 
@@ -299,12 +327,19 @@ def create_segment(
     return project.run(CreateSegment(document_uuid, start, end, code_uuids, coder_uuid, memo))
 
 
-def set_bounds(project: Project, uuid: str, start: int, end: int) -> Changes:
-    return project.run(SetBounds(uuid, start, end))
+def set_bounds(
+    project: Project, uuid: str, start: int, end: int, *, expected_updated_at: str | None = None
+) -> Changes:
+    """Move a passage's bounds. Given `expected_updated_at` (from the SegmentInfo the
+    caller shows), a passage someone else changed since raises ConflictError."""
+    return project.run(SetBounds(uuid, start, end, expected_updated_at=expected_updated_at))
 
 
-def set_memo(project: Project, uuid: str, memo: str) -> Changes:
-    return project.run(SetSegmentMemo(uuid, memo))
+def set_memo(
+    project: Project, uuid: str, memo: str, *, expected_updated_at: str | None = None
+) -> Changes:
+    """Set a passage's memo; `expected_updated_at` as for set_bounds."""
+    return project.run(SetSegmentMemo(uuid, memo, expected_updated_at=expected_updated_at))
 
 
 def add_code(project: Project, segment_uuid: str, code_uuid: str) -> Changes:

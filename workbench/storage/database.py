@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from workbench.core.errors import ProjectFileError, ReadOnlyError, WorkbenchError
+from workbench.core.errors import ConflictError, ProjectFileError, ReadOnlyError, WorkbenchError
+from workbench.storage import postgres
 
 # PRAGMA application_id: "WBP1". Marks a file as a Workbench project so that any
 # other SQLite file is refused before we touch it.
@@ -124,13 +127,34 @@ def make_engine(path: Path, *, read_only: bool = False, foreign_keys: bool = Tru
 
 
 class Database:
-    """One open project file. Sessions are short-lived: one per call."""
+    """One open project: a file, or a PostgreSQL database (`target` is then its URL).
+    Sessions are short-lived: one per call."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.path = path
+    def __init__(self, target: Path | str, *, read_only: bool = False) -> None:
         self.read_only = read_only
-        self.engine = make_engine(path, read_only=read_only)
+        self.url: str | None = None  # set for PostgreSQL
+        if postgres.is_url(target):
+            self.url = str(target).strip()
+            # A name-only path, so titles and suggested file names have a stem to use.
+            self.path = Path(postgres.database_name(self.url))
+            self.engine = postgres.make_pg_engine(self.url, read_only=read_only)
+        else:
+            self.path = Path(target)
+            self.engine = make_engine(self.path, read_only=read_only)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url is not None
+
+    @property
+    def location(self) -> str:
+        """Where the project lives, for people: the file path or the URL without password."""
+        return postgres.redact(self.url) if self.url else str(self.path)
+
+    @property
+    def display_name(self) -> str:
+        return self.location if self.url else self.path.name
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -141,15 +165,26 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One committed transaction; rolled back whole if anything raises."""
         if self.read_only:
-            raise ReadOnlyError(f"{self.path.name} is open read-only; changes are not possible")
-        with self.engine.connect() as conn:
-            conn.execution_options(wb_write=True)
-            with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
-                yield session
-                session.flush()
+            raise ReadOnlyError(f"{self.display_name} is open read-only; changes are not possible")
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(wb_write=True)
+                with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+        except StaleDataError as exc:
+            # The versioned UPDATE/DELETE matched no row: another session changed it first.
+            raise ConflictError(
+                "someone else changed this passage in the meantime; nothing was overwritten"
+                " — refresh to see their change, then try again"
+            ) from exc
 
     def save_copy(self, target: Path) -> None:
         """A consistent, compact copy even while the project is open (VACUUM INTO)."""
+        if self.is_postgres:
+            # Copying between backends is a service (services/copy.py); Project.save_copy
+            # routes there.
+            raise WorkbenchError("a PostgreSQL project is copied with copy_project")
         target = Path(target)
         if target.exists():
             raise WorkbenchError(f"{target.name} already exists; choose another name")
@@ -169,7 +204,7 @@ class Database:
         # Close every pooled connection first: leaving WAL mode needs the only
         # connection to the file, and the pool may hold several (threads, nested reads).
         self.engine.dispose()
-        if not self.read_only:
+        if not self.read_only and not self.is_postgres:
             try:
                 with closing(sqlite3.connect(self.path)) as raw:
                     raw.execute("PRAGMA trusted_schema=OFF")
@@ -177,3 +212,16 @@ class Database:
                     raw.execute("PRAGMA journal_mode=DELETE")
             except sqlite3.Error:
                 pass  # another process still has it open: it will checkpoint on close
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_id(session: Session, sql: str, params: tuple[Any, ...]) -> int:
+    """Run one qmark (`?`) INSERT and return the new row's integer id."""
+    run = session.connection().exec_driver_sql
+    if is_postgres(session):
+        return int(run(sql + " RETURNING id", params).scalar_one())
+    # lastrowid, not RETURNING: RETURNING needs SQLite 3.35 and some Pythons ship older.
+    return int(run(sql, params).lastrowid)

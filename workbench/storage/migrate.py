@@ -1,6 +1,10 @@
 """Migration runner (DESIGN §3): new → create and stamp; older → back up, then upgrade
 on a foreign-keys-OFF connection in batch mode, then foreign_key_check; unknown or
-newer → refuse, leaving the file untouched."""
+newer → refuse, leaving the file untouched.
+
+A PostgreSQL project goes through the same migrations, always (new ones included):
+its DDL is transactional, so a failed upgrade leaves the database as it was and no
+backup copy is needed."""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from workbench import paths
-from workbench.core.errors import ProjectFileError, ProjectTooNewError
+from workbench.core.errors import ProjectFileError, ProjectTooNewError, WorkbenchError
+from workbench.storage import postgres
 from workbench.storage.database import APPLICATION_ID, check_project_file, make_engine
 from workbench.storage.models import Base
 
@@ -118,3 +124,89 @@ def _restore(backup: Path, path: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     shutil.copyfile(backup, path)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+# pg_advisory_xact_lock key ("WBP1"): two Workbenches opening one old database at once
+# upgrade it one after the other; the second finds it current.
+_UPGRADE_LOCK = APPLICATION_ID
+
+
+def _upgrade_database(url: str) -> None:
+    engine = postgres.make_pg_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
+            command.upgrade(alembic_config(conn), "head")
+            conn.commit()
+    except SQLAlchemyError as exc:
+        raise ProjectFileError(
+            f"upgrading {postgres.redact(url)} failed ({exc.__class__.__name__}: "
+            f"{str(getattr(exc, 'orig', exc)).strip()}); the database was left unchanged"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _refuse_unknown(url: str, revision: str | None) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise ProjectTooNewError(
+            f"{postgres.redact(url)} was made by a newer Workbench (schema {revision});"
+            " update Workbench to open it"
+        )
+
+
+def _holds_project(url: str) -> bool:
+    engine = postgres.make_pg_engine(url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.exec_driver_sql("SELECT count(*) FROM project").scalar())
+    except SQLAlchemyError as exc:
+        raise postgres.connection_error(url, exc) from exc
+    finally:
+        engine.dispose()
+
+
+def create_database(url: str) -> None:
+    """Give an empty PostgreSQL database the project schema (no rows yet).
+
+    A database already at the head revision with no project row in it (a prepared
+    schema, or one left by an interrupted copy) is accepted as is; anything else is
+    refused unchanged.
+    """
+    check = postgres.check_database(url)
+    _refuse_unknown(url, check.revision)
+    if check.empty:
+        _upgrade_database(url)
+        return
+    if check.revision == head_revision() and not _holds_project(url):
+        return
+    raise WorkbenchError(
+        f"{postgres.redact(url)} already holds a Workbench project; open it, or use an"
+        " empty database"
+    )
+
+
+def ensure_current_database(url: str) -> None:
+    """Bring a PostgreSQL project to the head revision; refuse an empty or foreign
+    database and one from a newer Workbench."""
+    check = postgres.check_database(url)
+    if check.empty or check.revision is None:
+        raise ProjectFileError(
+            f"{postgres.redact(url)} holds no Workbench project; create one there first"
+        )
+    _refuse_unknown(url, check.revision)
+    if check.revision != head_revision():
+        _upgrade_database(url)
+
+
+def database_revision(url: str) -> str:
+    """The revision of a PostgreSQL project, checked like a file: known, and a project."""
+    check = postgres.check_database(url)
+    if check.empty or check.revision is None:
+        raise ProjectFileError(
+            f"{postgres.redact(url)} holds no Workbench project; create one there first"
+        )
+    _refuse_unknown(url, check.revision)
+    return check.revision

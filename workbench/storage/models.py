@@ -149,6 +149,11 @@ class Segment(Base):
     created_at: Mapped[str] = mapped_column(String(30), default=utc_now)
     updated_at: Mapped[str] = mapped_column(String(30), default=utc_now)
 
+    # Every UPDATE or DELETE of a segment row checks that updated_at is still what this
+    # session read, so two people editing one passage at once never overwrite each
+    # other silently (the loser gets a ConflictError, see Database.write).
+    __mapper_args__ = {"version_id_col": updated_at, "version_id_generator": False}
+
 
 class Coding(Base):
     __tablename__ = "coding"
@@ -190,5 +195,7 @@ class Link(Base):
 
 # A CHECK cannot look at another table, so the upper bound (end <= document length)
 # is a trigger; the search index is an FTS5 table. The migrations run the same SQL.
+# SQLite only: a PostgreSQL project is always built by the migrations, which have
+# their own PL/pgSQL version of the trigger.
 for _sql in EXTRA_DDL:
-    event.listen(Base.metadata, "after_create", DDL(_sql))
+    event.listen(Base.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
