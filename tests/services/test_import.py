@@ -165,7 +165,7 @@ def test_bad_files_are_reported_and_the_rest_imported(project: Project, tmp_path
     assert "empty" in failed["empty.txt"]
     assert "50.1 MB" in failed["huge.txt"] and "limit is 50 MB" in failed["huge.txt"]
     assert "encoding could not be recognised" in failed["odd.txt"]
-    assert "not supported" in failed["paper.pdf"]
+    assert "damaged or not a PDF file" in failed["paper.pdf"]
     assert "not found" in failed["missing.txt"]
     for file, message in report.failed:
         assert message.startswith(f"Cannot import {file}:")

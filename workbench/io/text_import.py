@@ -1,4 +1,5 @@
-"""Read plain-text, Markdown and HTML files into canonical document text.
+"""Read plain-text, Markdown, HTML, Word, OpenDocument, RTF and PDF files into
+canonical document text (the last four via `document_formats`).
 
 Pure Python: no Qt, no database. Everything a user can get wrong raises
 `ImportFileError` with a short `reason` tag and a one-line message naming the file.
@@ -23,8 +24,10 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from workbench.core.errors import ImportFileError
+from workbench.io.document_formats import READERS
 
 __all__ = [
+    "DOCUMENT_SUFFIXES",
     "MAX_BYTES",
     "SUPPORTED_SUFFIXES",
     "ImportedText",
@@ -37,7 +40,9 @@ __all__ = [
 ]
 
 MAX_BYTES = 50 * 1024 * 1024
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+# Formats whose bytes are not text: read by their own reader, not by decode_bytes.
+DOCUMENT_SUFFIXES = frozenset(READERS)
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"}) | DOCUMENT_SUFFIXES
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 
 _MB = 1024 * 1024
@@ -387,10 +392,12 @@ def html_to_text(html: str) -> str:
 
 
 def read_document(path: str | os.PathLike[str]) -> ImportedText:
-    """Read one .txt/.md/.markdown/.html/.htm file into canonical text.
+    """Read one .txt/.md/.markdown/.html/.htm/.docx/.odt/.rtf/.pdf file into canonical
+    text. `encoding` is the codec for text formats and the format ("docx") otherwise.
 
     Raises ImportFileError with reason "missing", "unsupported", "too_large", "empty",
-    "binary", "undecodable" or "unreadable".
+    "binary", "undecodable" or "unreadable"; for the document formats also "corrupt",
+    "encrypted", "no_text", or an UnsafeFileError refusal (zip bomb, path tricks).
     """
     p = Path(path)
     name = p.name
@@ -440,11 +447,24 @@ def read_document(path: str | os.PathLike[str]) -> ImportedText:
     if not data:
         raise fail("empty", "the file is empty")
 
-    raw, encoding = decode_bytes(data, where)
-    is_html = suffix in HTML_SUFFIXES
-    text = canonicalize(html_to_text(raw) if is_html else raw)
-    if not text.strip():
-        raise fail("empty", "the page has no visible text" if is_html else "it contains no text")
+    if suffix in DOCUMENT_SUFFIXES:
+        # ZIP formats are opened by path (safe_archive checks the archive's directory).
+        zipped = suffix in (".docx", ".odt")
+        try:
+            text = canonicalize(READERS[suffix](p if zipped else data, name=name))
+        except ImportFileError as exc:
+            exc.path = where
+            raise
+        encoding = suffix[1:]
+        if not text.strip():
+            raise fail("empty", "it contains no text")
+    else:
+        raw, encoding = decode_bytes(data, where)
+        is_html = suffix in HTML_SUFFIXES
+        text = canonicalize(html_to_text(raw) if is_html else raw)
+        if not text.strip():
+            why = "the page has no visible text" if is_html else "it contains no text"
+            raise fail("empty", why)
 
     return ImportedText(
         name=p.stem,

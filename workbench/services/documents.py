@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,12 @@ from workbench.core.errors import NotFoundError, WorkbenchError
 from workbench.io.text_import import (
     SUPPORTED_SUFFIXES,
     ImportedText,
+    canonicalize,
     infer_variable_type,
     read_document,
     read_manifest,
 )
+from workbench.io.text_repair import Repair, apply_repairs, context_of, find_repairs, show
 from workbench.services import rows
 from workbench.services.changes import Changes, changed
 from workbench.services.data import ImportReport
@@ -194,13 +197,27 @@ class PreparedImport:
         return ImportReport(imported=imported, duplicates=self.duplicates, failed=self.failed)
 
 
+def _repaired(doc: ImportedText) -> ImportedText:
+    """`doc` with its mis-decoded text repaired (itself if there is nothing to repair)."""
+    repairs = find_repairs(doc.text)
+    if not repairs:
+        return doc
+    # Re-canonicalised: a repaired character could combine with its neighbour under NFC.
+    text = canonicalize(apply_repairs(doc.text, repairs))
+    return replace(doc, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
 def prepare_import(
-    project: Project, paths: Iterable[Path | str], progress: Progress | None = None
+    project: Project,
+    paths: Iterable[Path | str],
+    progress: Progress | None = None,
+    repair: bool = False,
 ) -> PreparedImport:
     """Read and decode files and folders (with their manifest.csv variables) without
     writing anything. A bad file is reported, not raised; a file whose text is already
     in the project (or earlier in this batch) is reported as a duplicate. If `progress`
-    returns False the result is empty and `cancelled`."""
+    returns False the result is empty and `cancelled`. With `repair`, mis-decoded text
+    (what `preview_repairs` lists) is repaired first and the repaired text is imported."""
     files, manifest = expand_paths(paths)
     with project.db.read() as session:
         known = dict(session.execute(select(m.Document.sha256, m.Document.name)).all())
@@ -215,6 +232,8 @@ def prepare_import(
         except WorkbenchError as exc:
             failed.append((path.name, str(exc)))
             continue
+        if repair:
+            doc = _repaired(doc)
         if doc.sha256 in known:
             duplicates.append((path.name, known[doc.sha256]))
             continue
@@ -226,11 +245,15 @@ def prepare_import(
 
 
 def import_paths(
-    project: Project, paths: Iterable[Path | str], progress: Progress | None = None
+    project: Project,
+    paths: Iterable[Path | str],
+    progress: Progress | None = None,
+    repair: bool = False,
 ) -> tuple[ImportReport, Changes]:
     """Import files and folders. A bad file is reported and skipped; the rest go in as
-    one undoable step. A file whose text is already in the project is reported."""
-    prepared = prepare_import(project, paths, progress)
+    one undoable step. A file whose text is already in the project is reported. With
+    `repair`, mis-decoded text is repaired before it is stored (see `preview_repairs`)."""
+    prepared = prepare_import(project, paths, progress, repair=repair)
     if prepared.cancelled:
         return ImportReport(), Changes()
     if not prepared.items:
@@ -238,6 +261,55 @@ def import_paths(
     command = ImportDocuments(prepared.items)
     changes = project.run(command)
     return prepared.report(command), changes
+
+
+@dataclass(frozen=True)
+class RepairPreview:
+    """One repair as a preview shows it: `left` and `right` are up to 30 characters of
+    the same line either side, `line` is 1-based."""
+
+    repair: Repair
+    line: int
+    left: str
+    right: str
+
+    @property
+    def summary(self) -> str:
+        """E.g. "line 9: …currently controls[¬† → ‹NBSP›] a large portion…"."""
+        return (
+            f"line {self.line}: …{self.left}[{show(self.repair.before)} → "
+            f"{show(self.repair.after)}]{self.right}…"
+        )
+
+
+@dataclass(frozen=True)
+class FileRepairs:
+    """What importing `file` with repair would change (`file` is its name)."""
+
+    file: str
+    repairs: tuple[RepairPreview, ...]
+
+
+def preview_repairs(paths: Iterable[Path | str]) -> list[FileRepairs]:
+    """What `import_paths(..., repair=True)` would repair, per file, before anything is
+    imported: only files with at least one repair are listed, in import order. Offsets
+    are code points in the file's canonical text. Files that cannot be read are left
+    out (the import itself reports them)."""
+    files, _ = expand_paths(paths)
+    found: list[FileRepairs] = []
+    for path in files:
+        try:
+            text = read_document(path).text
+        except WorkbenchError:
+            continue
+        previews = []
+        for repair in find_repairs(text):
+            left, right = context_of(text, repair)
+            line = text.count("\n", 0, repair.start) + 1
+            previews.append(RepairPreview(repair, line, left, right))
+        if previews:
+            found.append(FileRepairs(path.name, tuple(previews)))
+    return found
 
 
 def find_document(project: Project, name: str) -> str:
