@@ -21,6 +21,7 @@ from workbench.ui.dialogs.link_dialog import LinkDialog
 from workbench.ui.icons import icon
 from workbench.ui.session import ProjectSession
 from workbench.ui.views.annotation_pane import AnnotationPane
+from workbench.ui.views.charts_panel import ChartsPanel
 from workbench.ui.views.codebook_tree import CodebookTree
 from workbench.ui.views.contradictions_panel import ContradictionsPanel
 from workbench.ui.views.document_list import DocumentListView
@@ -75,10 +76,13 @@ class MainWindow(QMainWindow):
         self.retrieve_dock = self._dock("Retrieve", "retrieve_dock", self.retrieve_panel)
         self.search_dock = self._dock("Search", "search_dock", self.search_panel)
         self.links_dock = self._dock("Links", "links_dock", QLabel(self))
+        self.charts_panel = ChartsPanel(None, self)
+        self.charts_dock = self._dock("Charts", "charts_dock", self.charts_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.retrieve_dock)
         self.tabifyDockWidget(self.retrieve_dock, self.search_dock)
+        self.tabifyDockWidget(self.retrieve_dock, self.charts_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.links_dock)
-        for dock in (self.retrieve_dock, self.search_dock):
+        for dock in (self.retrieve_dock, self.search_dock, self.charts_dock):
             dock.hide()  # the reading space first; View menu, Ctrl+F, Ctrl+Shift+R bring them
         self.resizeDocks([self.links_dock], [LINKS_HEIGHT], Qt.Orientation.Vertical)
 
@@ -131,6 +135,7 @@ class MainWindow(QMainWindow):
         self.coding.set_session(session)
         self.retrieve_panel.set_session(session)
         self.search_panel.set_session(session)
+        self.charts_panel.set_session(session)
         self._replace_links_panel(session)
         self.menus.set_session(session)
         if session is not None:
