@@ -59,15 +59,17 @@ class WindowMenus:
 
         coding = window.coding
         self.code_menu = bar.addMenu("Co&de")
-        self.code_menu.addAction(self._action("Apply &Last Code\tQ", None, coding.reapply_last))
-        self.code_menu.addAction(self._action("Code &In Vivo\tV", None, coding.code_in_vivo_here))
         self.link_action = self._action("&Link Passage To…", "Ctrl+L", coding.request_link)
-        self.code_menu.addAction(self.link_action)
-        self.code_menu.addAction(self._action("&Edit Memo…", "Ctrl+M", coding.edit_memo))
-        self.code_menu.addAction(
-            self._action("Set &Bounds to Selection", "Ctrl+B", coding.set_bounds_to_selection)
-        )
-        self.code_menu.addAction(self._action("&Delete Passage\tDel", None, coding.delete_segment))
+        # The actions that change the project: disabled while it is open read-only.
+        self.write_actions = [
+            self._action("Apply &Last Code\tQ", None, coding.reapply_last),
+            self._action("Code &In Vivo\tV", None, coding.code_in_vivo_here),
+            self.link_action,
+            self._action("&Edit Memo…", "Ctrl+M", coding.edit_memo),
+            self._action("Set &Bounds to Selection", "Ctrl+B", coding.set_bounds_to_selection),
+            self._action("&Delete Passage\tDel", None, coding.delete_segment),
+        ]
+        self.code_menu.addActions(self.write_actions)
         # Many laptops have no Menu key: Shift+F10 opens the text's context menu too.
         self.context_action = self._action("Passage &Menu", "Shift+F10", self.passage_menu)
         self.code_menu.addAction(self.context_action)
@@ -81,6 +83,7 @@ class WindowMenus:
             (window.retrieve_dock, "Ctrl+Shift+E"),
             (window.search_dock, "Ctrl+Shift+F"),
             (window.links_dock, "Ctrl+Shift+L"),
+            (window.charts_dock, "Ctrl+Shift+G"),
         ):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(keys))
@@ -112,6 +115,9 @@ class WindowMenus:
             except RuntimeError:
                 pass  # the session (and its stack) is already gone
         self._session = session
+        writable = session is not None and not session.read_only
+        for action in self.write_actions:
+            action.setEnabled(writable)
         if session is not None:
             # A deleted session's stack signals while it is torn down: forget it first.
             session.destroyed.connect(self._forget)

@@ -8,7 +8,8 @@ documents' texts here, in code points, so no Qt offset is involved.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,12 @@ class DocumentTexts:
             text = self._texts[document_uuid] = document_text(self._project, document_uuid)
         return text
 
+    def preload(self, document_uuids: Iterable[str]) -> None:
+        """Read the texts not read yet in one query (a panel over many documents)."""
+        missing = [u for u in set(document_uuids) if u not in self._texts]
+        if missing:
+            self._texts.update(queries.document_texts(self._project, missing))
+
     def passage(self, segment: SegmentInfo) -> str:
         return self.text(segment.document_uuid)[segment.start : segment.end]
 
@@ -74,13 +81,11 @@ class DocumentTexts:
 
 
 def all_segments(project: Project, documents: Iterable[DocumentInfo]) -> list[SegmentInfo]:
-    """Every segment of the project in document order (one query per document; projects
-    hold few documents, and this keeps the services untouched)."""
-    found: list[SegmentInfo] = []
-    for document in documents:
-        if document.segment_count:
-            found.extend(queries.segments_of_document(project, document.uuid))
-    return found
+    """Every segment of the project in document order. One query: a query per document
+    took 4 s on a 5,000-document project."""
+    if not any(d.segment_count for d in documents):
+        return []
+    return queries.all_segments(project)
 
 
 def code_paths(segment: SegmentInfo, codebook: dict[str, CodeInfo]) -> str:
@@ -112,7 +117,22 @@ class Side:
     segment: SegmentInfo
     document_name: str
     quote: str  # flattened to one paragraph, at most QUOTE_LIMIT characters
-    tooltip: str
+    codes: str  # the passage's code paths, "; "-joined
+    # Where the passage's text and paragraph come from (not part of the value).
+    texts: DocumentTexts = field(compare=False, repr=False)
+
+    @cached_property
+    def tooltip(self) -> str:
+        # Made when first shown: a project with 20,000 links shows few of them at a time.
+        segment = self.segment
+        return _tooltip(
+            self.document_name,
+            self.texts.paragraph(segment),
+            self.codes,
+            segment.coder_name,
+            self.texts.passage(segment),
+            segment.memo,
+        )
 
     @property
     def location(self) -> tuple[str, int, int]:
@@ -143,22 +163,15 @@ def load_link_rows(project: Project, texts: DocumentTexts | None = None) -> list
     documents = queries.documents(project)
     names = {d.uuid: d.name for d in documents}
     codebook = {c.uuid: c for c in queries.codebook(project)}
-    wanted = {u for link in links for u in (link.source_uuid, link.target_uuid)}
-    segments = {s.uuid: s for s in all_segments(project, documents) if s.uuid in wanted}
+    segments = {s.uuid: s for s in queries.linked_segments(project)}
+    texts.preload(s.document_uuid for s in segments.values())
 
     def side(uuid: str) -> Side:
         segment = segments[uuid]
         passage = texts.passage(segment)
         name = names.get(segment.document_uuid, "")
-        tip = _tooltip(
-            name,
-            texts.paragraph(segment),
-            code_paths(segment, codebook),
-            segment.coder_name,
-            passage,
-            segment.memo,
-        )
-        return Side(segment, name, short_quote(passage, QUOTE_LIMIT), tip)
+        codes = code_paths(segment, codebook)
+        return Side(segment, name, short_quote(passage, QUOTE_LIMIT), codes, texts)
 
     return [LinkRow(link, side(link.source_uuid), side(link.target_uuid)) for link in links]
 
@@ -387,7 +400,9 @@ def load_passage_rows(
                 name = link.relation if link.symmetric else inverse.get(link.relation, "")
                 linked.setdefault(link.source_uuid, []).append(name or link.relation)
     rows: list[PassageRow] = []
-    for segment in all_segments(project, documents):
+    segments = all_segments(project, documents)
+    texts.preload(s.document_uuid for s in segments)
+    for segment in segments:
         if segment.uuid == exclude:
             continue
         name = names.get(segment.document_uuid, "")

@@ -52,6 +52,7 @@ COLUMN_CHARS = {
     LinksModel.CODER: 8,
     LinksModel.MEMO: 24,
 }
+FIT_ROWS_MAX = 1000  # more links get rows of one fixed height (see _fit_rows)
 EMPTY_TEXT = "No links yet. Select a passage and use “Link to…” to join it to another one."
 FILTERED_TEXT = "No link matches the filters."
 
@@ -266,11 +267,25 @@ class ContradictionsPanel(QWidget):
         current = self.table.currentIndex()
         current_uuid = current.data(UUID_ROLE) if current.isValid() else None
         current_column = current.column() if current.isValid() else LinksModel.SOURCE_QUOTE
-        self.model.set_rows(load_link_rows(self._session.project, self._texts))
+        rows = load_link_rows(self._session.project, self._texts)
+        self._fit_rows(len(rows))  # before the reset, which sizes every row to fit
+        self.model.set_rows(rows)
         if selected != self.selected_links():
             self._select(selected, current_uuid, current_column)
         self._update_count()
         self._update_actions()
+
+    def _fit_rows(self, count: int) -> None:
+        """Rows fit their wrapped text, up to FIT_ROWS_MAX links; a longer list gets rows
+        of the capped height: fitting asks the delegate for every cell's size, which took
+        three minutes for 20,000 links (bench, issue 6)."""
+        header = self.table.verticalHeader()
+        if count <= FIT_ROWS_MAX:
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            return
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        spacing = self.table.fontMetrics().lineSpacing()
+        header.setDefaultSectionSize(spacing * MAX_QUOTE_LINES + 4 + 2 * max(2, spacing // 4))
 
     def selected_links(self) -> list[str]:
         return [i.data(UUID_ROLE) for i in self.table.selectionModel().selectedRows()]

@@ -24,6 +24,7 @@ from workbench.ui.session import ProjectSession
 NAME_WIDTH_CHARS = (12, 26)  # the name column fits its contents within these bounds
 VARIABLE_WIDTH_CHARS = 24
 ROW_HEIGHT_LINES = 1.7
+FIT_SAMPLE_ROWS = 200  # rows (besides the visible ones) a column's width is fitted to
 
 
 class DocumentListView(QWidget):
@@ -106,6 +107,9 @@ class DocumentListView(QWidget):
 
     def _fit_columns(self) -> None:
         header = self.table.horizontalHeader()
+        # Fit to a sample of rows, not Qt's default 1,000: each row is a call into Python,
+        # and on a 5,000-document project fitting took 0.6 s of opening it (bench).
+        header.setResizeContentsPrecision(FIT_SAMPLE_ROWS)
         char = self.table.fontMetrics().averageCharWidth()
         low, high = (n * char for n in NAME_WIDTH_CHARS)
         self.table.resizeColumnToContents(NAME_COLUMN)
