@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 PROG = "workbench"
 DEBUG_ENV = "WORKBENCH_DEBUG"
 COMMANDS = ("open", "new", "import", "code", "link", "export", "info", "codes", "documents",
-            "copy")  # fmt: skip
+            "copy", "show", "merge", "agreement")  # fmt: skip
+# Files `import` hands to the REFI-QDA importer rather than the document importer.
+_QDA_SUFFIXES = (".qdpx", ".qdc")
 # Top-level options that take a value: needed to find the first positional word.
 _VALUED_TOP_OPTIONS = ("--screenshot", "--document")
 
@@ -96,6 +98,13 @@ def _progress(verb: str) -> Iterator[_Progress]:
 
 def _missing(path: Path) -> WorkbenchError:
     return WorkbenchError(f"no such project: {path} (create it with `{PROG} new`)")
+
+
+def _location(text: str) -> Path | str:
+    """A project file path, or a postgresql:// URL kept as text (a Path would mangle it)."""
+    from workbench.storage.postgres import is_url
+
+    return text.strip() if is_url(text) else Path(text)
 
 
 @contextmanager
@@ -188,7 +197,7 @@ def find_quote(
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    if args.project is not None and not args.project.exists():
+    if isinstance(args.project, Path) and not args.project.exists():
         raise _missing(args.project)
     from workbench.app import run_window
 
@@ -233,16 +242,59 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from workbench.services.documents import import_paths
-
-    missing = [p for p in args.paths if not p.exists()]
+    missing = [p for p in [*args.paths, *args.codebook] if not p.exists()]
     if missing:
         raise WorkbenchError(f"no such file or folder: {missing[0]}")
+    qda = [p for p in args.paths if p.is_file() and p.suffix.lower() in _QDA_SUFFIXES]
+    documents = [p for p in args.paths if p not in qda]
+    if args.repair_preview:
+        return _repair_preview(documents)
+    failed = False
     with _opened(args.project, write=True) as project:
+        for path in [*qda, *args.codebook]:
+            _import_exchange(project, path)
+        if documents:
+            from workbench.services.documents import import_paths
+
+            with _progress("importing") as progress:
+                report, _ = import_paths(project, documents, progress=progress, repair=args.repair)
+            print(f"{args.project.name}: {_report_import(report)}")
+            failed = bool(report.failed)
+    if failed:
+        _check_import_failures(report)
+    return 0
+
+
+def _import_exchange(project: Project, path: Path) -> None:
+    """A REFI-QDA project or codebook, or a codebook CSV: one undoable step each."""
+    from workbench.services import refi
+
+    suffix = path.suffix.lower()
+    if suffix == ".qdpx":
         with _progress("importing") as progress:
-            report, _ = import_paths(project, args.paths, progress=progress)
-        print(f"{args.project.name}: {_report_import(report)}")
-    _check_import_failures(report)
+            report = refi.import_qdpx(project, path, progress=progress)
+    elif suffix == ".qdc":
+        report = refi.import_qdc(project, path)
+    elif suffix == ".csv":
+        report = refi.import_codebook_csv(project, path)
+    else:
+        raise WorkbenchError(f"{path.name}: a codebook is a .qdc or .csv file")
+    for warning in report.warnings:
+        _err(f"warning: {path.name}: {_one_line(warning)}")
+    print(f"{path.name}: {report.summary()}")
+
+
+def _repair_preview(paths: list[Path]) -> int:
+    """Show what --repair would change, import nothing."""
+    from workbench.services.documents import preview_repairs
+
+    found = preview_repairs(paths)
+    total = 0
+    for file_repairs in found:
+        for preview in file_repairs.repairs:
+            total += 1
+            print(f"{file_repairs.file}: {preview.summary}")
+    print(f"{_plural(total, 'repair')} would be made; import with --repair to make them")
     return 0
 
 
@@ -296,12 +348,78 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from workbench.services.export import export_csv
+    if args.package is not None:
+        from workbench.services.merge import export_package
 
+        with _opened(args.project, write=False) as project:
+            print(export_package(project, args.coder, args.package))
+        return 0
     with _opened(args.project, write=False) as project, _progress("exporting") as progress:
-        written = export_csv(project, args.csv, excel=args.excel, progress=progress)
+        if args.csv is not None:
+            from workbench.services.export import export_csv
+
+            written = export_csv(project, args.csv, excel=args.excel, progress=progress)
+        elif args.qdpx is not None:
+            from workbench.services.refi import export_qdpx
+
+            written = [export_qdpx(project, args.qdpx, progress=progress)]
+        elif args.qdc is not None:
+            from workbench.services.refi import export_qdc
+
+            written = [export_qdc(project, args.qdc)]
+        elif args.report is not None:
+            from workbench.services.report import export_report
+
+            fmt, out = args.report
+            written = [
+                export_report(project, fmt, Path(out), documents=args.documents, codes=args.codes)
+            ]
+        else:
+            from workbench.services.charts import export_chart
+
+            kind, out = args.chart
+            written = [export_chart(project, kind, Path(out))]
     for path in written:
         print(path)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from workbench.services.report import render_document
+
+    with _opened(args.project, write=False) as project:
+        sys.stdout.write(render_document(project, args.document, color=args.color))
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from workbench.services.merge import merge_projects
+
+    missing = [p for p in args.others if not p.exists()]
+    if missing:
+        raise WorkbenchError(f"no such project: {missing[0]}")
+    with _opened(args.project, write=True) as project, _progress("merging") as progress:
+        report = merge_projects(project, args.others, progress=progress)
+    for line in report.summary_lines():
+        print(line)
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from workbench.services.agreement import agreement, format_report
+
+    with _opened(args.project, write=False) as project:
+        report = agreement(
+            project,
+            coders=args.coders,
+            codes=args.codes,
+            unit=args.unit,
+            bootstrap=args.bootstrap,
+        )
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(format_report(report))
     return 0
 
 
@@ -360,6 +478,17 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
+    if isinstance(args.project, str) or isinstance(args.out, str):
+        # A PostgreSQL side: copy row by row (same UUIDs), checked by counts.
+        from workbench.services.copy import copy_project
+        from workbench.storage.postgres import redact
+
+        if isinstance(args.project, Path) and not args.project.exists():
+            raise _missing(args.project)
+        report = copy_project(args.project, args.out)
+        print(redact(args.out) if isinstance(args.out, str) else args.out)
+        _err(f"copied {sum(report.counts.values())} rows in {report.seconds:.1f} s")
+        return 0
     with _opened(args.project, write=False) as project:
         project.save_copy(args.out)
     print(args.out)
@@ -432,7 +561,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("project", type=Path, metavar="PROJECT", help="project file (.wbp)")
 
     p = command("open", cmd_open, "open the window (the default)")
-    p.add_argument("project", type=Path, nargs="?", metavar="PROJECT", help="project file (.wbp)")
+    p.add_argument(
+        "project", type=_location, nargs="?", metavar="PROJECT",
+        help="project file (.wbp) or postgresql://user@host:port/dbname",
+    )  # fmt: skip
     p.add_argument("--sample", action="store_true", help="open the sample project")
     p.add_argument("--read-only", action="store_true", help="open without allowing changes")
 
@@ -453,15 +585,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "import",
         cmd_import,
-        "import text files and folders",
+        "import documents, REFI-QDA projects and codebooks",
         description=(
-            "Import files and folders (a folder's manifest.csv sets document variables)."
-            " Duplicates are skipped. Exits 1 if any file could not be imported; the"
-            " others are imported."
+            "Import files and folders (.txt, .md, .html, .docx, .odt, .rtf, .pdf; a"
+            " folder's manifest.csv sets document variables), REFI-QDA projects (.qdpx)"
+            " and codebooks (.qdc). Duplicates are skipped. Exits 1 if any file could not"
+            " be imported; the others are imported."
         ),
     )
     project_arg(p)
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="file or folder")
+    p.add_argument("paths", type=Path, nargs="*", metavar="PATH", help="file or folder")
+    p.add_argument(
+        "--codebook", type=Path, action="append", default=[], metavar="FILE",
+        help="import a codebook (.qdc, or .csv as `export --csv` writes it); repeatable",
+    )  # fmt: skip
+    fix = p.add_mutually_exclusive_group()
+    fix.add_argument(
+        "--repair", action="store_true", help="repair mis-decoded text (mojibake) while importing"
+    )
+    fix.add_argument(
+        "--repair-preview", action="store_true",
+        help="only show what --repair would change; import nothing",
+    )  # fmt: skip
 
     p = command(
         "code",
@@ -499,10 +644,95 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memo", default="", metavar="TEXT")
     p.add_argument("--coder", metavar="NAME", help="default: settings' coder name, else login")
 
-    p = command("export", cmd_export, "export coded data as CSV; prints the files written")
+    p = command(
+        "export",
+        cmd_export,
+        "export coded data; prints the files written",
+        description=(
+            "Export as tidy CSV files, a REFI-QDA project (.qdpx) or codebook (.qdc), a"
+            " report of coded documents (html, latex or rtf), a chart (frequencies,"
+            " cooccurrence or contradictions as .svg, .png or .csv), or one coder's"
+            " package for mailing (--coder NAME --package FILE.wbp)."
+        ),
+    )
     project_arg(p)
-    p.add_argument("--csv", type=Path, required=True, metavar="DIR", help="folder for CSV files")
-    p.add_argument("--excel", action="store_true", help="add a BOM so Excel reads UTF-8")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--csv", type=Path, metavar="DIR", help="folder for CSV files")
+    what.add_argument("--qdpx", type=Path, metavar="FILE.qdpx", help="REFI-QDA project")
+    what.add_argument("--qdc", type=Path, metavar="FILE.qdc", help="REFI-QDA codebook")
+    what.add_argument(
+        "--report", nargs=2, metavar=("FORMAT", "OUT"), help="html, latex or rtf report"
+    )
+    what.add_argument(
+        "--chart",
+        nargs=2,
+        metavar=("KIND", "OUT"),
+        help="frequencies, cooccurrence or contradictions",
+    )
+    what.add_argument(
+        "--package", type=Path, metavar="FILE.wbp", help="one coder's layer (--coder)"
+    )
+    p.add_argument("--excel", action="store_true", help="(--csv) add a BOM so Excel reads UTF-8")
+    p.add_argument(
+        "--document", dest="documents", action="append", metavar="NAME",
+        help="(--report) only this document; repeatable",
+    )  # fmt: skip
+    p.add_argument(
+        "--code", dest="codes", action="append", metavar="PATH",
+        help="(--report) only this code and its subcodes; repeatable",
+    )  # fmt: skip
+    p.add_argument("--coder", metavar="NAME", help="(--package) whose layer to export")
+
+    p = command(
+        "show", cmd_show, "print a coded document in colour", description="Print a document"
+        " with its coded passages coloured by code, overlaps marked, and memos as notes.",
+    )  # fmt: skip
+    project_arg(p)
+    p.add_argument("document", metavar="DOCUMENT", help="document name")
+    p.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour when printing to a terminal (default), always, or never",
+    )  # fmt: skip
+
+    p = command(
+        "merge",
+        cmd_merge,
+        "merge other project files into a project",
+        description=(
+            "Bring other project files' documents, codes, coders, passages, links, memos"
+            " and variables into PROJECT (backed up first). Nothing is deleted; merging"
+            " the same file again changes nothing. Prints what was added and what"
+            " conflicted."
+        ),
+    )
+    project_arg(p)
+    p.add_argument("others", type=Path, nargs="+", metavar="OTHER.wbp", help="file to merge in")
+
+    p = command(
+        "agreement",
+        cmd_agreement,
+        "intercoder agreement per code and overall",
+        description=(
+            "Percent agreement, Cohen's kappa (two coders), Krippendorff's alpha (any"
+            " number of coders, with bootstrap confidence intervals) and the unitized"
+            " alpha family for passages."
+        ),
+    )
+    project_arg(p)
+    p.add_argument("--coders", nargs="+", metavar="NAME", help="coders to compare (default all)")
+    p.add_argument(
+        "--code", dest="codes", action="append", metavar="PATH",
+        help="only this code; repeatable (default all)",
+    )  # fmt: skip
+    p.add_argument(
+        "--unit", choices=("character", "segment", "document"), default="character",
+        help="what one unit of comparison is (default character)",
+    )  # fmt: skip
+    p.add_argument(
+        "--bootstrap", type=_positive, default=1000, metavar="N",
+        help="bootstrap draws for alpha's confidence interval (default 1000)",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = command("info", cmd_info, "counts, schema revision and integrity of a project")
     project_arg(p)
@@ -516,8 +746,14 @@ def build_parser() -> argparse.ArgumentParser:
     project_arg(p)
 
     p = command("copy", cmd_copy, "save a consistent copy of a project (for sharing)")
-    project_arg(p)
-    p.add_argument("out", type=Path, metavar="OUT.wbp", help="new file")
+    p.add_argument(
+        "project", type=_location, metavar="SRC",
+        help="project file (.wbp) or postgresql://user@host:port/dbname",
+    )  # fmt: skip
+    p.add_argument(
+        "out", type=_location, metavar="DEST",
+        help="new file (.wbp) or the URL of an empty PostgreSQL database",
+    )  # fmt: skip
 
     assert set(sub.choices) == set(COMMANDS)
     return parser
@@ -555,7 +791,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             del argv[index]
             if index > 0 and argv[index - 1] == "--":
                 del argv[index - 1]
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse cannot give `import PROJECT --repair-preview DIR` its DIR: an optional
+        # list of positionals is settled (empty) before the flag. Take such words back.
+        if getattr(args, "command", None) == "import" and not any(e.startswith("-") for e in extra):
+            args.paths = [*args.paths, *map(Path, extra)]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args.project = project
         if args.screenshot is not None:
@@ -579,6 +822,17 @@ def _check(args: argparse.Namespace) -> None:
     p: argparse.ArgumentParser = args.parser
     if args.command == "open" and args.project is not None and args.sample:
         p.error("give a PROJECT or --sample, not both")
+    if args.command == "import" and not args.paths and not args.codebook:
+        p.error("give a PATH to import, or --codebook FILE")
+    if args.command == "import" and args.repair_preview and (args.codebook or not args.paths):
+        p.error("--repair-preview takes document files or folders only")
+    if args.command == "export":
+        if args.excel and args.csv is None:
+            p.error("--excel goes with --csv")
+        if (args.documents or args.codes) and args.report is None:
+            p.error("--document and --code go with --report")
+        if (args.coder is None) != (args.package is None):
+            p.error("--package and --coder go together")
     if args.command == "code":
         if args.start is not None and args.end is None:
             p.error("--start needs --end")
