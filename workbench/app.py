@@ -335,6 +335,7 @@ def build_window(
     from PySide6.QtWidgets import QMenu
 
     from workbench.ui.banner import install_banner
+    from workbench.ui.exchange_actions import ExchangeActions
     from workbench.ui.main_window import MainWindow
     from workbench.ui.project_actions import ProjectActions, install_drop_import
 
@@ -357,6 +358,8 @@ def build_window(
         file_menu = _menu_titled(window, "&File") or window.menuBar().addMenu("&File")
     file_menu.clear()  # the window's own Open/Quit make way for the full set
     actions.build_menu(file_menu)
+    window.exchange = ExchangeActions(window, actions)  # type: ignore[attr-defined]
+    window.exchange.build_menu(file_menu)  # type: ignore[attr-defined]
     coder_menu = getattr(window, "coders_menu", None)
     if not isinstance(coder_menu, QMenu):
         coder_menu = _menu_titled(window, "&Coders") or window.menuBar().addMenu("&Coders")
