@@ -27,6 +27,32 @@ if TYPE_CHECKING:
 GOLD = "gold"
 
 
+def adopt_passage_command(
+    project: Project,
+    document_uuid: str,
+    start: int,
+    end: int,
+    code_uuids: Sequence[str],
+    *,
+    memo: str = "",
+    gold: str = GOLD,
+) -> Command | None:
+    """The one undoable step `adopt_passage` runs (for callers with their own undo
+    stack, such as the window), or None when gold already agrees."""
+    if not code_uuids:
+        raise ValidationError("an adjudicated passage needs at least one code")
+    gold_uuid, register = coder_commands(project, gold)
+    if register:
+        # A new gold coder: nothing of theirs exists, so the passage is new.
+        create = CreateSegment(document_uuid, start, end, list(code_uuids), gold_uuid, memo)
+        return Composite("adjudicate passage", [*register, create])
+    commands = _clear_overlaps(project, document_uuid, start, end, code_uuids, gold_uuid)
+    commands += passage_commands(project, document_uuid, start, end, code_uuids, gold_uuid)
+    if not commands:
+        return None
+    return Composite("adjudicate passage", commands)
+
+
 def adopt_passage(
     project: Project,
     document_uuid: str,
@@ -42,18 +68,10 @@ def adopt_passage(
     these codes (a passage left without codes goes), then [start, end) gets them. A
     later decision on the same place replaces an earlier one instead of adding to it.
     Returns empty Changes when gold already agrees."""
-    if not code_uuids:
-        raise ValidationError("an adjudicated passage needs at least one code")
-    gold_uuid, register = coder_commands(project, gold)
-    if register:
-        # A new gold coder: nothing of theirs exists, so the passage is new.
-        create = CreateSegment(document_uuid, start, end, list(code_uuids), gold_uuid, memo)
-        return project.run(Composite("adjudicate passage", [*register, create]))
-    commands = _clear_overlaps(project, document_uuid, start, end, code_uuids, gold_uuid)
-    commands += passage_commands(project, document_uuid, start, end, code_uuids, gold_uuid)
-    if not commands:
-        return Changes()
-    return project.run(Composite("adjudicate passage", commands))
+    command = adopt_passage_command(
+        project, document_uuid, start, end, code_uuids, memo=memo, gold=gold
+    )
+    return Changes() if command is None else project.run(command)
 
 
 def _clear_overlaps(
@@ -101,6 +119,14 @@ def _clear_overlaps(
 
 def adopt_segment(project: Project, segment_uuid: str, *, gold: str = GOLD) -> Changes:
     """Accept one coder's passage as it is (bounds, codes and memo) into the gold layer."""
+    command = adopt_segment_command(project, segment_uuid, gold=gold)
+    return Changes() if command is None else project.run(command)
+
+
+def adopt_segment_command(
+    project: Project, segment_uuid: str, *, gold: str = GOLD
+) -> Command | None:
+    """The one undoable step `adopt_segment` runs, or None when gold already agrees."""
     with project.db.read() as session:
         segment = rows.get(session, m.Segment, segment_uuid)
         document_uuid = rows.uuid_of(session, m.Document, segment.document_id) or ""
@@ -113,4 +139,4 @@ def adopt_segment(project: Project, segment_uuid: str, *, gold: str = GOLD) -> C
             )
         )
         start, end, memo = segment.start, segment.end, segment.memo
-    return adopt_passage(project, document_uuid, start, end, codes, memo=memo, gold=gold)
+    return adopt_passage_command(project, document_uuid, start, end, codes, memo=memo, gold=gold)

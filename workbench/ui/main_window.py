@@ -20,6 +20,7 @@ from workbench.ui.coding_controller import CodingController
 from workbench.ui.dialogs.link_dialog import LinkDialog
 from workbench.ui.icons import icon
 from workbench.ui.session import ProjectSession
+from workbench.ui.views.agreement_panel import AgreementPanel
 from workbench.ui.views.annotation_pane import AnnotationPane
 from workbench.ui.views.charts_panel import ChartsPanel
 from workbench.ui.views.codebook_tree import CodebookTree
@@ -78,11 +79,15 @@ class MainWindow(QMainWindow):
         self.links_dock = self._dock("Links", "links_dock", QLabel(self))
         self.charts_panel = ChartsPanel(None, self)
         self.charts_dock = self._dock("Charts", "charts_dock", self.charts_panel)
+        self.agreement_panel = AgreementPanel(None, self)
+        self.agreement_panel.selection_provider = self._text_selection
+        self.agreement_dock = self._dock("Agreement", "agreement_dock", self.agreement_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.retrieve_dock)
         self.tabifyDockWidget(self.retrieve_dock, self.search_dock)
         self.tabifyDockWidget(self.retrieve_dock, self.charts_dock)
+        self.tabifyDockWidget(self.retrieve_dock, self.agreement_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.links_dock)
-        for dock in (self.retrieve_dock, self.search_dock, self.charts_dock):
+        for dock in (self.retrieve_dock, self.search_dock, self.charts_dock, self.agreement_dock):
             dock.hide()  # the reading space first; View menu, Ctrl+F, Ctrl+Shift+R bring them
         self.resizeDocks([self.links_dock], [LINKS_HEIGHT], Qt.Orientation.Vertical)
 
@@ -136,6 +141,7 @@ class MainWindow(QMainWindow):
         self.retrieve_panel.set_session(session)
         self.search_panel.set_session(session)
         self.charts_panel.set_session(session)
+        self.agreement_panel.set_session(session)
         self._replace_links_panel(session)
         self.menus.set_session(session)
         if session is not None:
@@ -172,6 +178,11 @@ class MainWindow(QMainWindow):
             self.select_document(document_uuid)
         self.document_view.select_range(start, end)
         self.document_view.setFocus()
+
+    def _text_selection(self) -> tuple[str, int, int] | None:
+        """The document view's selection in code points, for adjudicating an edited version."""
+        uuid, selected = self.document_view.document_uuid, self.document_view.selected_range()
+        return None if uuid is None or selected is None else (uuid, *selected)
 
     def link_passage(self, segment_uuid: str) -> None:
         if self._session is None:

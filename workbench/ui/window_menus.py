@@ -84,6 +84,7 @@ class WindowMenus:
             (window.search_dock, "Ctrl+Shift+F"),
             (window.links_dock, "Ctrl+Shift+L"),
             (window.charts_dock, "Ctrl+Shift+G"),
+            (window.agreement_dock, "Ctrl+Shift+K"),
         ):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(keys))
