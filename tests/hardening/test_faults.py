@@ -75,12 +75,6 @@ def test_full_disk_leaves_the_project_intact_and_the_action_absent(
         assert "full" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage.database.Database.write lets sqlite3's SQLITE_FULL out as a raw"
-    " SQLAlchemy OperationalError; it should raise a WorkbenchError such as 'the disk is"
-    " full: the change was not saved' (docs/reliability.md, 'Known gaps')",
-)
 def test_full_disk_is_a_clear_workbench_error(filled: Path, big_article: Path) -> None:
     for error in _import_on_full_disk(filled, big_article):
         assert isinstance(error, WorkbenchError)
@@ -95,7 +89,7 @@ def test_coding_on_a_full_disk_commits_nothing(filled: Path) -> None:
         made = []
         _fill_disk(project)
         # Fill the last free space with passages until SQLite refuses one.
-        with pytest.raises(Exception, match="full"):  # noqa: PT011 - see the xfail above
+        with pytest.raises(WorkbenchError, match="full"):
             for n in range(10_000):
                 start = n % (doc.length - 40)
                 made.append(
@@ -107,13 +101,6 @@ def test_coding_on_a_full_disk_commits_nothing(filled: Path) -> None:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a write to a project whose file was deleted while open succeeds into the"
-    " unlinked inode, and Database.close then creates a new empty file at the path: the"
-    " change is silently lost. Storage must check the file's identity (st_dev, st_ino)"
-    " before each write transaction and close with mode=rw (docs/reliability.md)",
-)
 def test_deleting_the_file_while_open_is_a_clear_error_and_loses_nothing(filled: Path) -> None:
     project = open_project(filled)
     try:

@@ -25,7 +25,7 @@ from workbench.services import queries
 from workbench.services.coders import ensure_coder
 from workbench.services.project import Project, open_for_reading, open_project
 from workbench.services.segments import create_segment
-from workbench.storage.database import APPLICATION_ID
+from workbench.storage.database import APPLICATION_ID, Database
 
 OPENERS: dict[str, Callable[[Path], Project]] = {
     "read-write": open_project,
@@ -71,14 +71,6 @@ def _assert_refused(path: Path, opener: str, message: str) -> None:
 # --- damaged files ---------------------------------------------------------------------
 
 
-_CUT_IN_LAST_PAGE = pytest.mark.xfail(
-    strict=True,
-    reason="SQLite reads the missing tail of the last page as zeros and quick_check (even"
-    " integrity_check) passes; check_project_file must compare the file size with the"
-    " header's page count x page size (docs/reliability.md, 'Known gaps')",
-)
-
-
 @pytest.mark.parametrize("opener", list(OPENERS))
 @pytest.mark.parametrize(
     "keep",
@@ -88,8 +80,8 @@ _CUT_IN_LAST_PAGE = pytest.mark.xfail(
         0.2,
         0.5,
         0.8,
-        pytest.param(-1, marks=_CUT_IN_LAST_PAGE, id="one-byte-short"),
-        pytest.param(-1000, marks=_CUT_IN_LAST_PAGE, id="1000-bytes-short"),
+        pytest.param(-1, id="one-byte-short"),
+        pytest.param(-1000, id="1000-bytes-short"),
     ],
 )
 def test_truncated_files_are_refused(
@@ -216,11 +208,6 @@ def test_hostile_schema_still_passes_the_damage_checks(
     assert _raw(path, "PRAGMA quick_check") == [("ok",)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage.database.check_project_file does not compare sqlite_master with the"
-    " schema of the file's revision yet (docs/reliability.md, 'Known gaps')",
-)
 @pytest.mark.parametrize("opener", list(OPENERS))
 @pytest.mark.parametrize("case", list(HOSTILE))
 def test_hostile_schema_is_refused_unchanged(
@@ -234,13 +221,13 @@ def test_hostile_schema_is_refused_unchanged(
 def test_reading_a_hostile_file_never_runs_or_writes_anything(
     pristine: bytes, tmp_path: Path, case: str
 ) -> None:
-    """What holds today: opened read-only, every query the window makes leaves the file
-    as it was and sets off nothing (a read-only connection cannot write, and triggers
-    only fire on writes)."""
+    """Defence in depth behind the schema check (which refuses these files on open): past
+    it, opened read-only, every query the window makes leaves the file as it was and sets
+    off nothing (a read-only connection cannot write, and triggers only fire on writes)."""
     sql, evidence = HOSTILE[case]
     path = _hostile(pristine, tmp_path, sql)
     before = _sha(path)
-    with open_project(path, read_only=True) as project:
+    with Project(Database(path, read_only=True)) as project:  # past check_project_file
         for doc in queries.documents(project):
             queries.segments_of_document(project, doc.uuid)
         queries.codebook(project)
@@ -253,11 +240,12 @@ def test_reading_a_hostile_file_never_runs_or_writes_anything(
 
 
 def test_trigger_calling_load_extension_never_loads_it(pristine: bytes, tmp_path: Path) -> None:
-    """Even written to, a file's trigger cannot load a library: trusted_schema=OFF makes
-    SQLite refuse load_extension() inside a trigger, and the change is rolled back."""
+    """Defence in depth behind the schema check: even written to past it, a file's trigger
+    cannot load a library: trusted_schema=OFF makes SQLite refuse load_extension() inside
+    a trigger, and the change is rolled back."""
     path = _hostile(pristine, tmp_path, HOSTILE["trigger-loads-extension"][0])
     marker = tmp_path / "evil.so"  # the library would have to exist; it is never opened
-    with open_project(path) as project:
+    with Project(Database(path)) as project:  # past check_project_file
         doc = queries.documents(project)[0]
         coder = ensure_coder(project, "bob")
         before = len(queries.segments_of_document(project, doc.uuid))

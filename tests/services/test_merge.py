@@ -428,9 +428,14 @@ def test_a_damaged_row_in_other_is_left_out(project: Project, tmp_path: Path) ->
     project.save_copy(other)
     with closing(sqlite3.connect(other)) as con:
         con.execute("PRAGMA foreign_keys=OFF")
+        # Put the trigger back after the bad update: a file missing it is refused outright.
+        (trigger,) = con.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'segment_end_within_document_update'"
+        ).fetchone()
         con.execute("DROP TRIGGER segment_end_within_document_update")
         con.execute('UPDATE segment SET "end" = 10000000, uuid = ? WHERE id = 1', ("x-1",))
         con.execute("UPDATE document SET sha256 = ? WHERE id = 2", ("0" * 64,))
+        con.execute(trigger)
         con.commit()
     empty = create_project(tmp_path / "empty.wbp")
     report = merge_projects(empty, [other]).files[0]

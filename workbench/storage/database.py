@@ -3,7 +3,10 @@ transactions, checkpoint on close, save a copy."""
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +26,11 @@ from workbench.storage import postgres
 APPLICATION_ID = 0x57425031
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(WorkbenchError):
+    """The project file could not be written (disk full, I/O error, read-only file);
+    the transaction was rolled back, nothing of the change was saved."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ def check_project_file(path: Path) -> FileCheck:
         raise ProjectFileError(
             f"{name} is an SQLite database but not a Workbench project (application id {app_id:#x})"
         )
+    _check_size(path, header)
     try:
         with closing(sqlite3.connect(_ro_uri(path), uri=True)) as con:
             con.execute("PRAGMA trusted_schema=OFF")
@@ -78,13 +88,124 @@ def check_project_file(path: Path) -> FileCheck:
             if has_version:
                 row = con.execute("SELECT version_num FROM alembic_version").fetchone()
                 revision = row[0] if row else None
+            actual = _schema_of(con) if revision is not None else None
     except sqlite3.DatabaseError as exc:
         raise ProjectFileError(
             f"{name} is damaged or truncated ({exc}); open a backup or a copy from a co-coder"
         ) from exc
     if revision is None:
         raise ProjectFileError(f"{name} has no schema revision; it is not a usable project")
+    try:
+        expected = _expected_schema(revision)
+    except (OSError, sqlite3.Error) as exc:
+        raise ProjectFileError(
+            f"cannot check {name}: no usable temporary folder for the reference schema ({exc})"
+        ) from exc
+    if expected is not None and actual != expected:
+        raise ProjectFileError(f"{name} {_schema_difference(actual or frozenset(), expected)}")
     return FileCheck(path=path, revision=revision)
+
+
+def _check_size(path: Path, header: bytes) -> None:
+    """SQLite reads a missing tail of the last page as zeros and its checks pass, so a
+    file cut inside its last page is caught here, by its size."""
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    damaged = f"{path.name} is damaged or truncated"
+    advice = "open a backup or a copy from a co-coder"
+    if page_size < 512 or page_size & (page_size - 1):
+        raise ProjectFileError(f"{damaged} (bad page size {page_size}); {advice}")
+    size = path.stat().st_size
+    if size % page_size:
+        raise ProjectFileError(f"{damaged} ({size} bytes is not a whole number of pages); {advice}")
+    # The header's page count is valid only when its version-valid-for number matches
+    # the change counter; with a -wal beside the file the count can lag, so trust the
+    # write-ahead log (SQLite checks it) and skip this.
+    pages = int.from_bytes(header[28:32], "big")
+    count_valid = pages and header[24:28] == header[92:96]
+    if count_valid and size < pages * page_size and not Path(f"{path}-wal").exists():
+        raise ProjectFileError(f"{damaged} ({size // page_size} of {pages} pages); {advice}")
+
+
+# SQLite makes and owns these: statistics (ANALYZE, PRAGMA optimize) and AUTOINCREMENT
+# counters. They hold no code, so their presence is not a change to our schema.
+_SQLITE_OWNED = re.compile(r"sqlite_(stat\d|sequence)$")
+
+SchemaObject = tuple[str, str, str, str | None]
+
+
+def _schema_of(con: sqlite3.Connection) -> frozenset[SchemaObject]:
+    rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return frozenset(
+        (kind, name, table, _canonical_sql(sql))
+        for kind, name, table, sql in rows
+        if not _SQLITE_OWNED.match(name)
+    )
+
+
+def _split_top_level(body: str) -> list[str]:
+    """Split a column/constraint list at commas outside parentheses and quotes."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(body):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`[":
+            quote = "]" if ch == "[" else ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(body[start:i].strip())
+            start = i + 1
+    items.append(body[start:].strip())
+    return items
+
+
+def _canonical_sql(sql: str | None) -> str | None:
+    """Whitespace-normalised SQL; for a CREATE TABLE, its items in sorted order, because
+    create_all and batch migrations write the same constraints in different orders."""
+    if sql is None:
+        return None
+    text = re.sub(r"\s+", " ", sql).strip()
+    text = re.sub(r" ?([(),]) ?", r"\1", text)
+    if text.upper().startswith("CREATE TABLE") and "(" in text and text.endswith(")"):
+        head, _, body = text.partition("(")
+        return f"{head}({','.join(sorted(_split_top_level(body[:-1])))})"
+    return text
+
+
+@functools.lru_cache(maxsize=8)
+def _expected_schema(revision: str) -> frozenset[SchemaObject] | None:
+    """The schema an empty project at `revision` has, made once per process in a temporary
+    folder; None for a revision this Workbench does not know (refused as too new later)."""
+    from workbench.storage import migrate  # noqa: PLC0415 - migrate imports this module
+
+    if revision not in migrate.known_revisions():
+        return None
+    with tempfile.TemporaryDirectory(prefix="workbench-schema-") as folder:
+        path = Path(folder) / "schema.wbp"
+        if revision == migrate.head_revision():
+            migrate.create_file(path)
+        else:
+            migrate.create_file_at(path, revision)
+        with closing(sqlite3.connect(_ro_uri(path), uri=True)) as con:
+            return _schema_of(con)
+
+
+def _schema_difference(actual: frozenset[SchemaObject], expected: frozenset[SchemaObject]) -> str:
+    def named(objects: set[SchemaObject]) -> str:
+        shown = sorted(f"{kind} '{name}'" for kind, name, _, _ in objects)
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        return ", ".join(shown[:3]) + more
+
+    extra = set(actual - expected)
+    if extra:
+        return (
+            f"contains database objects Workbench did not make: {named(extra)};"
+            " it is refused so that nothing in it runs"
+        )
+    return f"lacks database objects Workbench made: {named(set(expected - actual))}"
 
 
 def _on_connect(read_only: bool, foreign_keys: bool):  # noqa: ANN202 - SQLAlchemy hook
@@ -141,6 +262,9 @@ class Database:
         else:
             self.path = Path(target)
             self.engine = make_engine(self.path, read_only=read_only)
+        # Which file we opened: a write after it was deleted or replaced would go to the
+        # unlinked file (or the wrong one) and be lost, so writes check this first.
+        self._identity = None if self.url else _identity(self.path)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @property
@@ -166,18 +290,33 @@ class Database:
         """One committed transaction; rolled back whole if anything raises."""
         if self.read_only:
             raise ReadOnlyError(f"{self.display_name} is open read-only; changes are not possible")
+        self._check_still_there()
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(wb_write=True)
                 with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
                     yield session
                     session.flush()
+        except (DBAPIError, sqlite3.Error) as exc:
+            storage_error = _storage_error(self.display_name, exc)
+            if storage_error is None:
+                raise
+            raise storage_error from exc
         except StaleDataError as exc:
             # The versioned UPDATE/DELETE matched no row: another session changed it first.
             raise ConflictError(
                 "someone else changed this passage in the meantime; nothing was overwritten"
                 " — refresh to see their change, then try again"
             ) from exc
+
+    def _check_still_there(self) -> None:
+        if self._identity is None or self.url:
+            return
+        if _identity(self.path) != self._identity:
+            raise ProjectFileError(
+                f"{self.path.name}: the project file was moved or deleted while open;"
+                " the change was not saved — save a copy to keep the open project"
+            )
 
     def save_copy(self, target: Path) -> None:
         """A consistent, compact copy even while the project is open (VACUUM INTO)."""
@@ -205,13 +344,55 @@ class Database:
         # connection to the file, and the pool may hold several (threads, nested reads).
         self.engine.dispose()
         if not self.read_only and not self.is_postgres:
+            if _identity(self.path) != self._identity:
+                return  # gone or replaced: never checkpoint into, or create, another file
             try:
-                with closing(sqlite3.connect(self.path)) as raw:
+                # mode=rw: never create a file, should it vanish after the check above.
+                uri = self.path.resolve().as_uri() + "?mode=rw"
+                with closing(sqlite3.connect(uri, uri=True)) as raw:
                     raw.execute("PRAGMA trusted_schema=OFF")
                     raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     raw.execute("PRAGMA journal_mode=DELETE")
             except sqlite3.Error:
                 pass  # another process still has it open: it will checkpoint on close
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+# Primary result codes (the low byte of an extended code) that mean the file could not
+# be written, whatever the change was.
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
+
+
+def _storage_error(name: str, exc: BaseException) -> StorageError | None:
+    """A clear one-line error for a write the disk refused; None for any other error."""
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(orig, sqlite3.Error):
+        return None
+    code = getattr(orig, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(orig).lower()
+    if primary == _SQLITE_FULL or "database or disk is full" in text:
+        return StorageError(
+            f"the disk is full: the change was not saved to {name}; free some space and try again"
+        )
+    if primary == _SQLITE_READONLY or "readonly database" in text:
+        return StorageError(
+            f"{name} cannot be written (the file or its folder is read-only): the change"
+            " was not saved"
+        )
+    if primary == _SQLITE_IOERR or "disk i/o error" in text:
+        return StorageError(
+            f"a disk error stopped writing {name}: the change was not saved; check the"
+            " disk, then save a copy"
+        )
+    return None
 
 
 def is_postgres(session: Session) -> bool:

@@ -62,6 +62,19 @@ def create_file(path: Path) -> None:
         engine.dispose()
 
 
+def create_file_at(path: Path, revision: str) -> None:
+    """A new, empty file at an older `revision`, made by the real migrations: the schema
+    a file written by that Workbench has (check_project_file compares with it)."""
+    engine = make_engine(path, foreign_keys=False)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+            command.upgrade(alembic_config(conn), revision)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
 def backup_path(path: Path, revision: str) -> Path:
     return path.with_name(f"{path.name}.{revision}.bak")
 
