@@ -831,3 +831,29 @@ def test_qt_binding_keeps_its_references_to_none(qapp) -> None:
         "this PySide6 release drops references to None (PySide6 6.12.0 with Python 3.11):"
         " pin PySide6-Essentials!=6.12.0"
     )
+
+
+def test_an_edit_after_a_co_coders_edit_is_a_conflict_not_an_overwrite(
+    desk: Desk, codes, capsys
+) -> None:
+    """On a shared project another person may change the passage this window shows;
+    the window's edit of its older reading is refused, and theirs is kept."""
+    from workbench.services.project import open_project
+    from workbench.services.segments import set_memo
+
+    document = desk.show(ARTICLE)
+    made = desk.session.run(
+        CreateSegment(document, *desk.passage("Vladimir Putin"), [codes["actor"]],
+                      desk.session.coder_uuid)
+    )  # fmt: skip
+    uuid = made.created[0]
+    assert desk.controller.edit_memo(uuid, "mine, first")  # my own edits never conflict
+    assert desk.controller.move_end(+1, uuid)
+    seen = desk.rows()[0]
+    with open_project(desk.session.path) as other:  # a co-coder, elsewhere
+        set_memo(other, uuid, "theirs")
+    assert not desk.controller.edit_memo(uuid, "mine, stale")
+    assert "changed" in capsys.readouterr().err.lower()
+    assert queries.segment(desk.session.project, uuid).memo == "theirs"
+    assert not desk.controller._set_bounds(seen, seen.start, seen.end + 1)
+    assert queries.segment(desk.session.project, uuid).end == seen.end

@@ -375,7 +375,10 @@ class CodingController(QObject):
         if not self._writable():
             return False
         reselect = self._view.selected_range() == (segment.start, segment.end)
-        if self._run(SetBounds(segment.uuid, start, end)) is None:
+        # The passage as this window last read it: on a shared project, a co-coder's edit
+        # since then makes this a clear conflict instead of a silent overwrite.
+        command = SetBounds(segment.uuid, start, end, expected_updated_at=segment.updated_at)
+        if self._run(command) is None:
             return False
         if reselect:  # the selection showed the passage: let it show the new bounds
             self._view.select_segment(segment.uuid)
@@ -408,7 +411,8 @@ class CodingController(QObject):
                 return False
         if memo == segment.memo:
             return False
-        return self._run(SetSegmentMemo(segment.uuid, memo)) is not None
+        command = SetSegmentMemo(segment.uuid, memo, expected_updated_at=segment.updated_at)
+        return self._run(command) is not None
 
     def request_link(self, segment_uuid: str | None = None) -> bool:
         segment = self._segment(segment_uuid)

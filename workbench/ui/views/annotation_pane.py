@@ -338,7 +338,10 @@ class AnnotationPane(QWidget):
         self._looks_fresh = False  # read during the current _sync
         self._looks_version = 0
         self._built_for = -1  # the looks version the cards were built with
-        self._links: list[LinkInfo] | None = None  # the project's links (None: read again)
+        # The links touching _links_for's segments (None: read again). Only the shown
+        # document's: a project can hold tens of thousands of links.
+        self._links: list[LinkInfo] | None = None
+        self._links_for: str | None = None
         self._card_links = False  # whether any card shows links
         self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
         self._document_names: dict[str, str] = {}
@@ -543,8 +546,9 @@ class AnnotationPane(QWidget):
         self._looks_fresh = False  # set when read during this sync: read once at most
         text = self._text_of(document)
         shown = {s.uuid: s for s in segments}
-        if self._links is None:
-            self._links = queries.links(session.project)
+        if self._links is None or self._links_for != document:
+            self._links = queries.links_of_document(session.project, document)
+            self._links_for = document
         links = [
             link for link in self._links if link.source_uuid in shown or link.target_uuid in shown
         ]
@@ -705,8 +709,9 @@ class AnnotationPane(QWidget):
             except WorkbenchError:  # deleted meanwhile: its links go with it
                 continue
         names = self._document_names
-        if any(s.document_uuid not in names for s in others.values()):
-            names.update((d.uuid, d.name) for d in self._session.documents())
+        unnamed = {s.document_uuid for s in others.values()} - names.keys()
+        if unnamed:
+            names.update(queries.document_names(project, unnamed))
         inverse = self._inverse_names
         if not inverse and any(not link.symmetric for link in links):
             inverse.update((r.uuid, r.inverse_name) for r in queries.relation_types(project))
@@ -908,7 +913,8 @@ class AnnotationPane(QWidget):
         except WorkbenchError:
             return
         try:
-            self._session.run(SetSegmentMemo(uuid, memo))
+            seen = self._cards[i].segment.updated_at  # a co-coder's later edit: a conflict
+            self._session.run(SetSegmentMemo(uuid, memo, expected_updated_at=seen))
         except WorkbenchError as exc:
             show_error(self, "Memo not saved", str(exc))
 
