@@ -233,6 +233,56 @@ def links(project: Project, segment_uuid: str | None = None) -> list[LinkInfo]:
     ]
 
 
+# The link columns LinkInfo takes, for the queries below.
+_LINKS_SQL = """
+SELECT l.uuid, s.uuid, t.uuid, r.uuid, r.name, r.symmetric, coalesce(c.name, ''),
+       l.memo, l.created_at
+FROM link l JOIN segment s ON s.id = l.source_id JOIN segment t ON t.id = l.target_id
+JOIN relation_type r ON r.id = l.relation_type_id LEFT JOIN coder c ON c.id = l.coder_id
+"""
+_DOCUMENT_SEGMENT_IDS = (
+    "SELECT x.id FROM segment x JOIN document d ON d.id = x.document_id WHERE d.uuid = :doc"
+)
+
+
+def links_of_document(project: Project, document_uuid: str) -> list[LinkInfo]:
+    """The links with a source or target segment in the document, by creation (as
+    `links` orders them). Each side is an IN over the document's segment ids, so the
+    database walks the link source and target indexes instead of every link."""
+    query = (
+        _LINKS_SQL + f" WHERE l.source_id IN ({_DOCUMENT_SEGMENT_IDS})"
+        f" OR l.target_id IN ({_DOCUMENT_SEGMENT_IDS}) ORDER BY l.id"
+    )
+    with project.db.read() as session:
+        found = session.execute(text(query), {"doc": document_uuid}).all()
+    return [
+        LinkInfo(lu, su, tu, ru, rn, bool(sym), cn, memo, ca)
+        for lu, su, tu, ru, rn, sym, cn, memo, ca in found
+    ]
+
+
+def document_direction(project: Project, document_uuid: str) -> str | None:
+    """The document's stored direction ('ltr', 'rtl' or 'auto'); None if it is unknown."""
+    with project.db.read() as session:
+        return session.scalar(select(m.Document.direction).where(m.Document.uuid == document_uuid))
+
+
+def document_names(project: Project, uuids: Iterable[str]) -> dict[str, str]:
+    """Names of the documents with these UUIDs (unknown UUIDs are left out)."""
+    wanted = list(dict.fromkeys(uuids))
+    out: dict[str, str] = {}
+    with project.db.read() as session:
+        # In chunks: SQLite limits the number of bound parameters per statement.
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
+            out.update(
+                session.execute(
+                    select(m.Document.uuid, m.Document.name).where(m.Document.uuid.in_(chunk))
+                ).all()
+            )
+    return out
+
+
 def coders(project: Project) -> list[CoderInfo]:
     with project.db.read() as session:
         return [

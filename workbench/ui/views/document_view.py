@@ -256,8 +256,11 @@ class DocumentView(QPlainTextEdit):
     # Direction
 
     def _stored_direction(self, uuid: str) -> str:
+        # One document's direction: reading every document costs seconds on a large project.
         if uuid not in self._directions and self._session is not None:
-            self._directions = {d.uuid: d.direction for d in self._session.documents()}
+            stored = queries.document_direction(self._session.project, uuid)
+            if stored is not None:
+                self._directions[uuid] = stored
         return self._directions.get(uuid, "auto")
 
     def _apply_direction(self, direction: str) -> None:
