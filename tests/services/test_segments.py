@@ -71,6 +71,13 @@ def test_create_segment_covering_the_whole_document(project: Project, coder: str
     assert (info.start, info.end, info.code_uuids) == (0, doc.length, ())
 
 
+def test_segments_by_uuid_reads_many_at_once(project: Project, coder: str) -> None:
+    made = [mark(project, coder, 5 * k, 5 * k + 3, "actor", doc=k % 2) for k in range(4)]
+    found = queries.segments_by_uuid(project, [*made, "no-seg", made[0]])
+    assert found == {uuid: queries.segment(project, uuid) for uuid in made}
+    assert queries.segments_by_uuid(project, []) == {}
+
+
 def test_same_code_twice_refused(project: Project, coder: str) -> None:
     actor = code_uuid(project, "actor")
     with pytest.raises(ValidationError, match="twice"):

@@ -693,8 +693,8 @@ class AnnotationPane(QWidget):
     def _link_lines(
         self, links: list[LinkInfo], shown: dict[str, SegmentInfo], document: str
     ) -> dict[str, list[_LinkLine]]:
-        """Link lines per shown segment. The other passages come from one query each (a
-        document's links are few); names and texts of their documents once per reload."""
+        """Link lines per shown segment. The other passages, and the texts and names of
+        their documents, come from one query each for all that are not kept yet."""
         if not links:
             return {}
         assert self._session is not None
@@ -703,11 +703,12 @@ class AnnotationPane(QWidget):
         # touches them), so a coding action here does not query them again.
         needed = {u for link in links for u in (link.source_uuid, link.target_uuid)} - shown.keys()
         others = self._others = {u: s for u, s in self._others.items() if u in needed}
-        for uuid in needed - others.keys():
-            try:
-                others[uuid] = queries.segment(project, uuid)
-            except WorkbenchError:  # deleted meanwhile: its links go with it
-                continue
+        missing = needed - others.keys()
+        if missing:  # one left out was deleted meanwhile: its links go with it
+            others.update(queries.segments_by_uuid(project, missing))
+        unread = {s.document_uuid for s in others.values()} - self._texts.keys()
+        if unread:
+            self._texts.update(queries.document_texts(project, unread))
         names = self._document_names
         unnamed = {s.document_uuid for s in others.values()} - names.keys()
         if unnamed:
