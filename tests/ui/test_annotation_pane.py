@@ -13,7 +13,13 @@ from workbench.services.codebook import CreateCode, MergeCodes, UpdateCode
 from workbench.services.documents import find_document, import_paths
 from workbench.services.history import Composite
 from workbench.services.links import CreateLink
-from workbench.services.segments import AddCode, CreateSegment, DeleteSegment, SetSegmentMemo
+from workbench.services.segments import (
+    AddCode,
+    CreateSegment,
+    DeleteSegment,
+    SetBounds,
+    SetSegmentMemo,
+)
 from workbench.storage import models as m
 from workbench.ui.session import ProjectSession
 from workbench.ui.views.annotation_layout import card_at, reveal_shift, stack, visible_range
@@ -599,6 +605,21 @@ def test_a_link_added_or_removed_shows_on_both_cards(
     session.undo()
     assert harness.pane.links_of(first) == [] and harness.pane.links_of(second) == []
     assert link.links
+
+
+def test_a_linked_passage_moved_updates_the_link_line_on_the_other_card(
+    harness: Harness, coded, session: ProjectSession
+) -> None:
+    first, (second, start, end) = coded[0][0], coded[3]
+    session.run(CreateLink(first, second, "contradicts", session.coder_uuid))
+    (line,) = harness.pane.links_of(first)
+    assert "Russian airstrikes" in line.text
+    session.run(SetBounds(second, start + len("Russian "), end))
+    (line,) = harness.pane.links_of(first)  # the first card changed, not only the second
+    assert "Russian airstrikes" not in line.text and "airstrikes" in line.text
+    assert line.start == start + len("Russian ")
+    session.undo()
+    assert "Russian airstrikes" in harness.pane.links_of(first)[0].text
 
 
 def test_undo_while_editing_a_memo_drops_it_quietly_when_its_passage_goes(

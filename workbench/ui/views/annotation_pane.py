@@ -342,7 +342,6 @@ class AnnotationPane(QWidget):
         # document's: a project can hold tens of thousands of links.
         self._links: list[LinkInfo] | None = None
         self._links_for: str | None = None
-        self._card_links = False  # whether any card shows links
         self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
         self._document_names: dict[str, str] = {}
         self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
@@ -560,14 +559,21 @@ class AnnotationPane(QWidget):
         old_cards = self._cards
         n_old, n_new = len(old_cards), len(segments)
         first, tail = 0, 0  # unchanged cards at the start and at the end
-        if not full and not link_lines and not self._card_links and version == self._built_for:
+        if not full and version == self._built_for:
+            # Unchanged: the same segment object and the same link lines (a change
+            # elsewhere, say to a linked passage, can change a card's link lines).
             limit = min(n_old, n_new)
-            while first < limit and old_cards[first].segment is segments[first]:
+            none: list[_LinkLine] = []
+            while first < limit:
+                card, seg = old_cards[first], segments[first]
+                if card.segment is not seg or card.links != link_lines.get(seg.uuid, none):
+                    break
                 first += 1
             limit -= first
-            while (
-                tail < limit and old_cards[n_old - 1 - tail].segment is segments[n_new - 1 - tail]
-            ):
+            while tail < limit:
+                card, seg = old_cards[n_old - 1 - tail], segments[n_new - 1 - tail]
+                if card.segment is not seg or card.links != link_lines.get(seg.uuid, none):
+                    break
                 tail += 1
         old = {card.segment.uuid: card for card in old_cards[first : n_old - tail]}
         middle: list[_Card] = []
@@ -597,7 +603,6 @@ class AnnotationPane(QWidget):
             self._sync(full=True)
             return
         self._built_for = version
-        self._card_links = bool(link_lines)
         self._splice(first, n_old - tail, middle, list(old.values()))
 
     def _switch_cards(self, document: str | None) -> None:
@@ -614,7 +619,6 @@ class AnnotationPane(QWidget):
                         card.pixmap = card.pixmap_key = None
         self._cards = kept.pop(document, []) if document is not None else []
         self._index = {card.segment.uuid: i for i, card in enumerate(self._cards)}
-        self._card_links = any(card.links for card in self._cards)
         self._stacked = False
         self._restack = None
 
@@ -661,7 +665,6 @@ class AnnotationPane(QWidget):
                 card.pixmap = card.pixmap_key = None
         self._cards = cards
         self._index = {card.segment.uuid: i for i, card in enumerate(cards)}
-        self._card_links = any(card.links for card in cards)
         self._stacked = False
         self._placed = False
         self._after_cards()
