@@ -345,6 +345,9 @@ class AnnotationPane(QWidget):
         self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
         self._document_names: dict[str, str] = {}
         self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
+        # The last link lines made, by (link uuid, outgoing): the other passage, the
+        # label and the place they were made for (see _link_lines).
+        self._lines: dict[tuple[str, bool], tuple[SegmentInfo, str, str, _LinkLine]] = {}
         self._current: str | None = None
         # Layout state. Card tops are content y: from the top of the document.
         self._metrics = _Metrics(self.font())
@@ -432,6 +435,7 @@ class AnnotationPane(QWidget):
         self._session = session
         if self._editing is not None:
             self._close_editor()  # a memo of the previous project is dropped, not saved
+        self._lines.clear()
         for cache in (self._texts, self._others, self._document_names, self._inverse_names):
             cache.clear()
         self._line_tables.clear()
@@ -720,6 +724,9 @@ class AnnotationPane(QWidget):
         if not inverse and any(not link.symmetric for link in links):
             inverse.update((r.uuid, r.inverse_name) for r in queries.relation_types(project))
         result: dict[str, list[_LinkLine]] = {}
+        # Lines made by the last sync, kept while the other passage (the same object),
+        # the label and the place are: a coding action makes only the new lines.
+        made, self._lines = self._lines, {}
         for link in links:
             for here, there, outgoing in (
                 (link.source_uuid, link.target_uuid, True),
@@ -734,20 +741,24 @@ class AnnotationPane(QWidget):
                     label = f"{OUTGOING} {link.relation}"
                 else:
                     label = f"{INCOMING} {inverse.get(link.relation_uuid) or link.relation}"
-                quote = short_quote(
-                    self._text_of(other.document_uuid)[other.start : other.end], LINK_QUOTE_CHARS
-                )
                 where = (
                     "this document"
                     if other.document_uuid == document
                     else names.get(other.document_uuid, "?")
                 )
-                result.setdefault(here, []).append(
-                    _LinkLine(
+                key = (link.uuid, outgoing)
+                kept = made.get(key)
+                if kept is not None and kept[0] is other and kept[1:3] == (label, where):
+                    line = kept[3]
+                else:
+                    text = self._text_of(other.document_uuid)
+                    quote = short_quote(text[other.start : other.end], LINK_QUOTE_CHARS)
+                    line = _LinkLine(
                         f"{label} · ", f"“{quote}”", f" ({where})",
                         other.document_uuid, other.start, other.end,
-                    )
-                )  # fmt: skip
+                    )  # fmt: skip
+                self._lines[key] = (other, label, where, line)
+                result.setdefault(here, []).append(line)
         return result
 
     # Queries for tests and other views
