@@ -13,15 +13,14 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import matplotlib
-from matplotlib.colors import LinearSegmentedColormap, to_hex, to_rgb
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+from typing import TYPE_CHECKING, Literal
 
 from workbench.io.csv_export import neutralise
+
+# matplotlib is imported where a chart is drawn: importing it costs half a second,
+# which the window would otherwise pay at every start.
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "Chart",
@@ -135,10 +134,9 @@ MUTED = "#6b6b6b"
 GRID = "#e4e4e4"
 DIAGONAL = "#ececec"
 OTHER = "#b8b8b8"
-HEAT = LinearSegmentedColormap.from_list("workbench_heat", ["#eef3fa", "#9ebfe0", "#2b5d99"])
-CONFLICT = LinearSegmentedColormap.from_list(
-    "workbench_conflict", ["#fdeeee", "#f0a3a3", "#b52a2a"]
-)
+# Heat map colour ramps, light to dark.
+HEAT = ("#eef3fa", "#9ebfe0", "#2b5d99")
+CONFLICT = ("#fdeeee", "#f0a3a3", "#b52a2a")
 # Fixed ids and no date: the same chart gives the same SVG bytes (golden tests, diffs).
 _RC = {
     "svg.hashsalt": "workbench-charts",
@@ -178,6 +176,8 @@ def short_label(text: str, chars: int = LABEL_CHARS) -> str:
 
 def _text_on(color: str) -> str:
     """Black or white, whichever reads better on `color`."""
+    from matplotlib.colors import to_rgb
+
     r, g, b = to_rgb(color)
     return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#ffffff"
 
@@ -201,6 +201,8 @@ def render_chart(
     if fmt not in ("svg", "png"):
         raise ValueError(f"unknown chart format {fmt!r}")
     width = max(MIN_WIDTH, width or WIDTH)
+    import matplotlib
+
     with matplotlib.rc_context(_RC):
         if isinstance(chart, FrequencyTable):
             figure = _frequencies(chart, width)
@@ -227,6 +229,8 @@ def _edges_csv(chart: DocumentMatrix) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), layout="constrained")
     figure.get_layout_engine().set(h_pad=0.12, w_pad=0.12)  # type: ignore[union-attr]
     return figure
@@ -239,6 +243,8 @@ def _title(figure: Figure, title: str, subtitle: str) -> None:
 
 
 def _empty(width: float, title: str, message: str, hint: str) -> Figure:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, 3.0))
     figure.text(0.03, 0.9, title, fontsize=FONT_SIZE + 3, fontweight="bold", va="top")
     figure.text(0.5, 0.52, message, fontsize=FONT_SIZE + 5, ha="center", va="center")
@@ -326,6 +332,8 @@ def _frequencies(table: FrequencyTable, width: float) -> Figure:
     ax.set_yticks(y, names)
     ax.set_ylim(rows - 0.4, -0.6)  # first document on top, as in the document list
     ax.set_xlim(0, max(left) * 1.1)
+    from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("code applications")
     ax.grid(axis="x", color=GRID, linewidth=0.8)
@@ -356,7 +364,7 @@ def _heat_figure(
     counts: list[list[int]],
     labels: list[str],
     colors: list[str] | None,
-    cmap: LinearSegmentedColormap,
+    ramp: tuple[str, ...],
     *,
     grey_diagonal: bool,
 ) -> Figure:
@@ -380,6 +388,9 @@ def _heat_figure(
     peak = max(peak, 1)
     # Numbers and labels shrink with the cells (a cell is `cell` inches, 72 points each).
     small = min(FONT_SIZE, max(5.0, cell * 72 * 0.55))
+    from matplotlib.colors import LinearSegmentedColormap, to_hex, to_rgb
+
+    cmap = LinearSegmentedColormap.from_list("workbench_ramp", list(ramp))
     faces = [[to_rgb("white")] * n for _ in range(n)]
     for i in range(n):
         for j in range(n):
@@ -419,6 +430,8 @@ def _heat_figure(
     if colors:
         # A swatch of the code's colour beside each label, as in the codebook tree; placed
         # in points from the grid's edge so it never runs into the label.
+        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
         points = figure.dpi_scale_trans
         left = blended_transform_factory(ax.transAxes, ax.transData) + ScaledTranslation(
             -8 / 72, 0, points

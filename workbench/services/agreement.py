@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from workbench.core import agreement as maths
 from workbench.core.errors import NotFoundError, ValidationError
 from workbench.services.codebook import find_code, subtree_ids
 from workbench.storage import models as m
@@ -384,6 +383,8 @@ def _row(
     confidence: float,
     u_alpha: float | None,
 ) -> CodeAgreement:
+    from workbench.core import agreement as maths  # numpy: imported when used
+
     kappa_units = [u for u in units if None not in u] if two_coders else []
     kappa_counts = (
         [c for u, c in zip(units, counts, strict=True) if None not in u]
@@ -420,6 +421,8 @@ def _continuum(data: _Data, docs: list[int]) -> tuple[int, dict[int, int]]:
 
 
 def _code_u_alpha(data: _Data, code: int, docs: list[int]) -> float | None:
+    from workbench.core import agreement as maths  # numpy: imported when used
+
     length, offsets = _continuum(data, docs)
     if length == 0:
         return None
@@ -435,6 +438,8 @@ def _code_u_alpha(data: _Data, code: int, docs: list[int]) -> float | None:
 
 
 def _family(data: _Data, docs: list[int]) -> UnitizedReport | None:
+    from workbench.core import agreement as maths  # numpy: imported when used
+
     length, offsets = _continuum(data, docs)
     if length == 0 or not data.codes:
         return None
