@@ -67,6 +67,25 @@ class LinkInfo:
 
 
 @dataclass(frozen=True)
+class PassageRef:
+    """Where a passage is, without its codes, memo or coder."""
+
+    uuid: str
+    document_uuid: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class LinkEnds:
+    """A link with where its two passages are."""
+
+    link: LinkInfo
+    source: PassageRef
+    target: PassageRef
+
+
+@dataclass(frozen=True)
 class CoderInfo:
     uuid: str
     name: str

@@ -25,7 +25,14 @@ from PySide6.QtCore import (
 from workbench.core.offsets import ParagraphIndex
 from workbench.core.text import short_quote
 from workbench.services import queries
-from workbench.services.data import CodeInfo, DocumentInfo, LinkInfo, SegmentInfo
+from workbench.services.data import (
+    CodeInfo,
+    DocumentInfo,
+    LinkEnds,
+    LinkInfo,
+    PassageRef,
+    SegmentInfo,
+)
 from workbench.services.documents import document_text
 from workbench.ui.models.table import HeaderedTableModel
 
@@ -139,41 +146,86 @@ class Side:
         return (self.segment.document_uuid, self.segment.start, self.segment.end)
 
 
+class SideLoader:
+    """Builds the Sides of a list of links when they are first shown, a few hundred
+    around the one asked for at a time: a project with 20,000 links shows a screenful,
+    and reading all 40,000 passages with their codes and quotes took a second."""
+
+    BEFORE, AFTER = 200, 300  # passages loaded around the one asked for, in row order
+
+    def __init__(self, project: Project, texts: DocumentTexts, ends: Sequence[LinkEnds]) -> None:
+        self._project = project
+        self._texts = texts
+        self._order = list(dict.fromkeys(u for e in ends for u in (e.source.uuid, e.target.uuid)))
+        self._position = {u: i for i, u in enumerate(self._order)}
+        self._sides: dict[str, Side] = {}
+        self._names: dict[str, str] = {}
+        self._codebook: dict[str, CodeInfo] | None = None
+
+    def side(self, ref: PassageRef) -> Side:
+        side = self._sides.get(ref.uuid)
+        if side is None:
+            self._load_around(ref)
+            side = self._sides[ref.uuid]
+        return side
+
+    def _load_around(self, ref: PassageRef) -> None:
+        at = self._position.get(ref.uuid, 0)
+        window = self._order[max(0, at - self.BEFORE) : at + self.AFTER]
+        wanted = [u for u in dict.fromkeys([ref.uuid, *window]) if u not in self._sides]
+        found = queries.segments_by_uuid(self._project, wanted)
+        if ref.uuid not in found:  # deleted since the list was read; a refresh follows
+            found[ref.uuid] = SegmentInfo(
+                ref.uuid, ref.document_uuid, ref.start, ref.end, "", "", (), "", "", ""
+            )
+        if self._codebook is None:
+            self._codebook = {c.uuid: c for c in queries.codebook(self._project)}
+        documents = {s.document_uuid for s in found.values()}
+        self._names.update(queries.document_names(self._project, documents - self._names.keys()))
+        self._texts.preload(documents)
+        for uuid, segment in found.items():
+            passage = self._texts.passage(segment)
+            self._sides[uuid] = Side(
+                segment,
+                self._names.get(segment.document_uuid, ""),
+                short_quote(passage, QUOTE_LIMIT),
+                code_paths(segment, self._codebook),
+                self._texts,
+            )
+
+
 @dataclass(frozen=True)
 class LinkRow:
+    """A link and where its passages are; their details (`source`, `target`) are read
+    when first asked for."""
+
     link: LinkInfo
-    source: Side
-    target: Side
+    source_ref: PassageRef
+    target_ref: PassageRef
+    loader: SideLoader = field(compare=False, repr=False)
 
     @property
     def uuid(self) -> str:
         return self.link.uuid
 
     @property
+    def source(self) -> Side:
+        return self.loader.side(self.source_ref)
+
+    @property
+    def target(self) -> Side:
+        return self.loader.side(self.target_ref)
+
+    @property
     def document_uuids(self) -> tuple[str, str]:
-        return (self.source.segment.document_uuid, self.target.segment.document_uuid)
+        return (self.source_ref.document_uuid, self.target_ref.document_uuid)
 
 
 def load_link_rows(project: Project, texts: DocumentTexts | None = None) -> list[LinkRow]:
     """Every link with both of its passages, in the order they were made."""
-    texts = texts or DocumentTexts(project)
-    links = queries.links(project)
-    if not links:
-        return []
-    documents = queries.documents(project)
-    names = {d.uuid: d.name for d in documents}
-    codebook = {c.uuid: c for c in queries.codebook(project)}
-    segments = {s.uuid: s for s in queries.linked_segments(project)}
-    texts.preload(s.document_uuid for s in segments.values())
-
-    def side(uuid: str) -> Side:
-        segment = segments[uuid]
-        passage = texts.passage(segment)
-        name = names.get(segment.document_uuid, "")
-        codes = code_paths(segment, codebook)
-        return Side(segment, name, short_quote(passage, QUOTE_LIMIT), codes, texts)
-
-    return [LinkRow(link, side(link.source_uuid), side(link.target_uuid)) for link in links]
+    ends = queries.link_ends(project)
+    loader = SideLoader(project, texts or DocumentTexts(project), ends)
+    return [LinkRow(e.link, e.source, e.target, loader) for e in ends]
 
 
 class LinksModel(HeaderedTableModel):
@@ -209,12 +261,13 @@ class LinksModel(HeaderedTableModel):
         view's selection and scroll position), anything else resets."""
         rows = list(rows)
         if [r.uuid for r in rows] == [r.uuid for r in self._rows]:
-            old, self._rows = self._rows, rows
-            for row, (before, after) in enumerate(zip(old, rows, strict=True)):
-                if before != after:
-                    self.dataChanged.emit(
-                        self.index(row, 0), self.index(row, self.columnCount() - 1)
-                    )
+            # A passage's codes or memo may have changed without its place: repaint all
+            # (only the visible rows are drawn, and only they read their passages).
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(len(rows) - 1, self.columnCount() - 1)
+                )
             return
         self.beginResetModel()
         self._rows = rows
@@ -236,9 +289,7 @@ class LinksModel(HeaderedTableModel):
         return list(self._rows)
 
     def endpoint_segments(self) -> frozenset[str]:
-        return frozenset(
-            u for r in self._rows for u in (r.source.segment.uuid, r.target.segment.uuid)
-        )
+        return frozenset(u for r in self._rows for u in (r.source_ref.uuid, r.target_ref.uuid))
 
     # QAbstractItemModel
 
@@ -264,8 +315,8 @@ class LinksModel(HeaderedTableModel):
         if role == UUID_ROLE:
             return row.uuid
         if role == PASSAGE_ROLE:
-            side = self._side(row, column)
-            return side.location if side is not None else None
+            ref = self._ref(row, column)
+            return (ref.document_uuid, ref.start, ref.end) if ref is not None else None
         if role == DOCUMENT_ROLE:
             return row.document_uuids
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -292,6 +343,13 @@ class LinksModel(HeaderedTableModel):
             return row.source
         if column in (self.TARGET_DOCUMENT, self.TARGET_QUOTE):
             return row.target
+        return None
+
+    def _ref(self, row: LinkRow, column: int) -> PassageRef | None:
+        if column in (self.SOURCE_DOCUMENT, self.SOURCE_QUOTE):
+            return row.source_ref
+        if column in (self.TARGET_DOCUMENT, self.TARGET_QUOTE):
+            return row.target_ref
         return None
 
     def _text(self, row: LinkRow, column: int) -> str:
