@@ -7,9 +7,11 @@ command whose `Changes` are broadcast so views refresh only what it names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.core.errors import WorkbenchError
@@ -63,6 +65,11 @@ class ProjectSession(QObject):
         self.last_code_uuid: str | None = None  # for "Q: apply the last code again"
         # None: show every coder's segments; else only these coders' segments.
         self.coder_filter: frozenset[str] | None = None
+        # Lists read during one turn of the event loop, shared by the views that ask
+        # for them in that turn (opening a project, four views read the same 5,000
+        # documents). Forgotten at the next turn and before any change is announced.
+        self._reads: dict[str, list[Any]] = {}
+        self.changed.connect(self._forget_reads)  # first: before any view reads again
 
     @property
     def project(self) -> Project:
@@ -86,7 +93,7 @@ class ProjectSession(QObject):
     # Reads: plain data from services.queries.
 
     def documents(self) -> list[DocumentInfo]:
-        return queries.documents(self.project)
+        return self._read("documents", lambda: queries.documents(self.project))
 
     def variables(self) -> list[VariableInfo]:
         return queries.variables(self.project)
@@ -98,7 +105,18 @@ class ProjectSession(QObject):
         return find_document(self.project, name)
 
     def codebook(self) -> list[CodeInfo]:
-        return queries.codebook(self.project)
+        return self._read("codebook", lambda: queries.codebook(self.project))
+
+    def _read(self, key: str, read: Callable[[], list[Any]]) -> list[Any]:
+        found = self._reads.get(key)
+        if found is None:
+            if not self._reads:
+                QTimer.singleShot(0, self._forget_reads)
+            found = self._reads[key] = read()
+        return list(found)  # a copy: a caller may sort or extend its list
+
+    def _forget_reads(self, *_: object) -> None:
+        self._reads.clear()
 
     def coders(self) -> list[CoderInfo]:
         return queries.coders(self.project)
