@@ -189,7 +189,12 @@ def test_sigkill_during_coding_and_undo_bursts(base: bytes, tmp_path: Path, tria
             s.uuid
             for s in queries.segments_of_document(project, queries.documents(project)[0].uuid)
         }
-    assert made - undone <= present, "a reported passage was lost"
+    lost = (made - undone) - present
+    # The one operation in flight at the kill may be the undo of the last reported
+    # passage: committed, but killed before it could say so.
+    last = reports[-1]
+    in_flight_undo = {last[1]} if last[0] == "seg" else set()
+    assert lost <= in_flight_undo, "a reported passage was lost"
     assert not (undone & present), "a reported undo came back"
     # At most the one operation in flight at the kill is in the file unreported.
     assert len(present - made) <= 1
