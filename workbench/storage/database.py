@@ -8,7 +8,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -178,7 +178,10 @@ SchemaObject = tuple[str, str, str, str | None]
 
 
 def _schema_of(con: sqlite3.Connection) -> frozenset[SchemaObject]:
-    rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return _schema_from(con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
+def _schema_from(rows: Iterable[SchemaObject]) -> frozenset[SchemaObject]:
     return frozenset(
         (kind, name, table, _canonical_sql(sql))
         for kind, name, table, sql in rows
@@ -220,18 +223,18 @@ def _canonical_sql(sql: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _expected_schema(revision: str) -> frozenset[SchemaObject] | None:
-    """The schema an empty project at `revision` has, made once per process in a temporary
-    folder; None for a revision this Workbench does not know (refused as too new later)."""
+    """The schema an empty project at `revision` has, made once per process (in memory at
+    the head revision, else by the migrations in a temporary folder); None for a revision
+    this Workbench does not know (refused as too new later)."""
     from workbench.storage import migrate  # noqa: PLC0415 - migrate imports this module
 
     if revision not in migrate.known_revisions():
         return None
+    if revision == migrate.head_revision():
+        return _schema_from(migrate.head_schema_rows())
     with tempfile.TemporaryDirectory(prefix="workbench-schema-") as folder:
         path = Path(folder) / "schema.wbp"
-        if revision == migrate.head_revision():
-            migrate.create_file(path)
-        else:
-            migrate.create_file_at(path, revision)
+        migrate.create_file_at(path, revision)
         with closing(sqlite3.connect(_ro_uri(path), uri=True)) as con:
             return _schema_of(con)
 
