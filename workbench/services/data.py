@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,9 @@ class LinkInfo:
     created_at: str
 
 
-@dataclass(frozen=True)
-class PassageRef:
-    """Where a passage is, without its codes, memo or coder."""
+class PassageRef(NamedTuple):
+    """Where a passage is, without its codes, memo or coder. (A named tuple: lists of
+    every link make tens of thousands, three times faster than a frozen dataclass.)"""
 
     uuid: str
     document_uuid: str
@@ -76,8 +77,7 @@ class PassageRef:
     end: int
 
 
-@dataclass(frozen=True)
-class LinkEnds:
+class LinkEnds(NamedTuple):
     """A link with where its two passages are."""
 
     link: LinkInfo
