@@ -186,7 +186,7 @@ class WindowProjects:
 
     def __init__(self, prefs: settings.Settings, read_only: bool = False) -> None:
         self.prefs = prefs
-        self.read_only = read_only  # asked for on the command line: no lock, no banner
+        self.read_only = read_only  # asked for on the command line: no lock; a banner says so
         self.window: MainWindow | None = None
         self.actions: ProjectActions | None = None
         self.banner: ReadOnlyBanner | None = None
@@ -227,6 +227,15 @@ class WindowProjects:
             return None
         entry = self._locks.get(id(session))
         return entry[1] if entry is not None else None
+
+    def read_only_reason(self, session: ProjectSession) -> str:
+        """Why `session` is read-only when no other Workbench holds it."""
+        reason = session.project.read_only_reason
+        if reason:
+            return reason
+        if self.read_only:
+            return "it was opened with --read-only"
+        return "the database allows reading only"  # e.g. a PostgreSQL role without writes
 
     def close(self, session: ProjectSession) -> None:
         """Close the project (checkpointing it into one file), then release its lock."""
@@ -288,7 +297,12 @@ class WindowProjects:
         which may have restored the banner's tool bar as visible or hidden)."""
         window = self._window()
         if self.banner is not None:
-            self.banner.set_holder(self.holder(window.session))
+            session = window.session
+            holder = self.holder(session)
+            if holder is not None or session is None or not session.read_only:
+                self.banner.set_holder(holder)
+            else:
+                self.banner.set_read_only(self.read_only_reason(session))
         if self.actions is not None:
             self.actions.refresh()
 

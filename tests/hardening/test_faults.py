@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from tests.storage.wbp_helpers import make_filled_project
-from workbench.core.errors import WorkbenchError
+from tests.storage.wbp_helpers import FIXTURES, make_filled_project, sha256, side_files, unwritable
+from workbench.core.errors import ProjectFileError, ReadOnlyError, WorkbenchError
 from workbench.services import queries
 from workbench.services.coders import ensure_coder
 from workbench.services.documents import import_paths
@@ -151,3 +151,48 @@ def test_made_read_only_while_open_loses_nothing_reported(filled: Path, tmp_path
         present = {s.uuid for s in queries.segments_of_document(project, doc.uuid)}
         assert set(made) <= present
         assert project_info(project).integrity == "ok"
+
+
+# A project that cannot be written: opened read-only, saying why, and left unchanged.
+
+
+def test_a_read_only_file_opens_read_only_and_says_why(filled: Path) -> None:
+    before = sha256(filled)
+    with unwritable(filled):
+        with open_project(filled) as project:
+            assert project.read_only and project.read_only_reason == "the file is read-only"
+            assert len(queries.documents(project)) == 5  # reading works
+            doc = queries.documents(project)[0]
+            with pytest.raises(ReadOnlyError, match=r"open read-only \(the file is read-only\)"):
+                create_segment(project, doc.uuid, 0, 5, [], None)
+        assert side_files(filled) == []
+    assert sha256(filled) == before
+    with open_project(filled) as project:  # writable again: opened for editing
+        assert not project.read_only and project.read_only_reason is None
+
+
+def test_a_project_in_a_read_only_folder_opens_read_only(tmp_path: Path) -> None:
+    """SQLite writes its journal beside the file: a folder without write access (a
+    read-only share, a CD) makes the project read-only even if the file is writable."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    path = folder / "study.wbp"
+    make_filled_project(path)
+    before = sha256(path)
+    with unwritable(folder):
+        with open_project(path) as project:
+            assert project.read_only and project.read_only_reason == "its folder is read-only"
+        assert side_files(path) == []
+    assert sha256(path) == before
+
+
+def test_an_old_read_only_project_is_refused_with_advice(tmp_path: Path) -> None:
+    old = tmp_path / "old.wbp"
+    shutil.copyfile(FIXTURES / "project-rev0001.wbp", old)
+    before = sha256(old)
+    with unwritable(old), pytest.raises(ProjectFileError) as refused:
+        open_project(old)
+    message = str(refused.value)
+    assert "needs an upgrade" in message and "the file is read-only" in message
+    assert "copy it to a folder you can write to" in message
+    assert sha256(old) == before and side_files(old) == []

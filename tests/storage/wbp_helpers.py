@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
+import shutil
 import sqlite3
-from contextlib import closing
+import subprocess
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +24,28 @@ from workbench.services.segments import create_segment
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """`path` (a file or folder) cannot be written while inside: chmod for a normal
+    user; for root, whom chmod does not stop (CI runs as root), chattr +i. Raises
+    RuntimeError where neither works, so a test cannot pass without the condition."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None:
+        raise RuntimeError("running as root without chattr: cannot make a file read-only")
+    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def sha256(path: Path) -> str:

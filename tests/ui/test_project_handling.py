@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from tests.storage.wbp_helpers import sha256, unwritable
 from workbench import settings
 from workbench.app import QUIT_AFTER_ENV, WindowProjects, build_window, run_window
 from workbench.services import documents as documents_service
@@ -665,6 +666,53 @@ def test_the_banner_stays_hidden_when_a_saved_layout_had_it_visible(
     assert again.window is not None and again.banner is not None
     assert not again.banner.isVisible()
     assert (again.window.width(), again.window.height()) == (700, 480)  # layout restored
+    close(again)
+
+
+# Read-only for other reasons: asked for, or a file that cannot be written
+
+
+def test_read_only_on_request_shows_a_banner_saying_so(qtbot, study: Path, errors) -> None:
+    before = sha256(study)
+    projects = build_window(study, settings.Settings(coder_name="alice"), read_only=True)
+    window = projects.window
+    assert window is not None and projects.banner is not None
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert session_of(projects).read_only and "(read-only)" in window.windowTitle()
+    assert projects.banner.isVisible()
+    assert "opened with --read-only" in projects.banner.label.text()
+    assert not projects.banner.retry_button.isVisible()  # nothing to retry
+    assert projects.actions is not None and not projects.actions.import_action.isEnabled()
+    close(projects)
+    assert sha256(study) == before and errors == []
+
+
+def test_a_read_only_file_opens_read_only_with_a_banner(
+    qtbot, study: Path, tmp_path: Path, errors
+) -> None:
+    before = sha256(study)
+    with unwritable(study):
+        projects = open_window(qtbot, study, settings.Settings(coder_name="alice"))
+        session = session_of(projects)
+        assert session.read_only and projects.banner is not None
+        assert projects.banner.isVisible()
+        text = projects.banner.label.text()
+        assert "the file is read-only" in text and "Save a Copy" in text
+        assert not projects.banner.retry_button.isVisible()
+        # A change is refused with a dialog that says why, not a crash.
+        extra = tmp_path / "extra.txt"
+        extra.write_text("One more article.", encoding="utf-8")
+        drop(qtbot, projects, [extra])
+        assert len(errors) == 1 and "read-only" in errors[0][1]
+        assert len(session.documents()) == 5
+        close(projects)
+    assert sha256(study) == before
+    # Writable again: the next open is for editing, without a banner.
+    again = open_window(qtbot, study, settings.Settings(coder_name="alice"))
+    assert not session_of(again).read_only
+    assert again.banner is not None and not again.banner.isVisible()
     close(again)
 
 

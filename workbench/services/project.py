@@ -6,6 +6,7 @@ path also takes a `postgresql://user@host:port/dbname` URL."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -33,10 +34,15 @@ def is_database_url(target: Path | str) -> bool:
 
 
 class Project:
-    def __init__(self, db: Database, backup: Path | None = None) -> None:
+    def __init__(
+        self, db: Database, backup: Path | None = None, read_only_reason: str | None = None
+    ) -> None:
         self.db = db
         self.history = History(db)
         self.backup = backup  # the pre-upgrade copy made when opening, if any
+        # Why a project asked to be opened for editing was opened read-only instead.
+        self.read_only_reason = read_only_reason
+        db.read_only_reason = read_only_reason
 
     @property
     def path(self) -> Path:
@@ -145,7 +151,8 @@ def open_project(path: Path | str, *, read_only: bool = False) -> Project:
     if is_database_url(path):
         return _open_database(str(path), read_only=read_only)
     path = Path(path)
-    if read_only:
+    reason = None if read_only else unwritable_reason(path)
+    if read_only or reason is not None:
         check = check_project_file(path)
         if check.revision not in migrate.known_revisions():
             raise ProjectTooNewError(
@@ -153,13 +160,28 @@ def open_project(path: Path | str, *, read_only: bool = False) -> Project:
                 " update Workbench to open it"
             )
         if check.revision != migrate.head_revision():
+            upgrade = f"{path.name} needs an upgrade (schema {check.revision})"
+            if reason is None:
+                raise ProjectFileError(f"{upgrade}; it cannot be opened read-only")
             raise ProjectFileError(
-                f"{path.name} needs an upgrade (schema {check.revision}); it cannot be opened"
-                " read-only"
+                f"{upgrade} but {reason}: copy it to a folder you can write to and open the copy"
             )
-        return Project(Database(path, read_only=True))
+        return Project(Database(path, read_only=True), read_only_reason=reason)
     backup = migrate.ensure_current(path)
     return Project(Database(path), backup=backup)
+
+
+def unwritable_reason(path: Path) -> str | None:
+    """Why the project file cannot be written here (a read-only or locked file, read-only
+    media, a folder without write access), or None. SQLite writes its journal beside the
+    file, so the folder must be writable too. A missing file is left to the open."""
+    if not path.exists():
+        return None
+    if not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not os.access(path.resolve().parent, os.W_OK | os.X_OK):
+        return "its folder is read-only"
+    return None
 
 
 def open_for_reading(path: Path | str) -> Project:

@@ -299,6 +299,7 @@ class Database:
 
     def __init__(self, target: Path | str, *, read_only: bool = False) -> None:
         self.read_only = read_only
+        self.read_only_reason: str | None = None  # "the file is read-only", for messages
         self.url: str | None = None  # set for PostgreSQL
         if postgres.is_url(target):
             self.url = str(target).strip()
@@ -335,7 +336,10 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One committed transaction; rolled back whole if anything raises."""
         if self.read_only:
-            raise ReadOnlyError(f"{self.display_name} is open read-only; changes are not possible")
+            why = f" ({self.read_only_reason})" if self.read_only_reason else ""
+            raise ReadOnlyError(
+                f"{self.display_name} is open read-only{why}; changes are not possible"
+            )
         self._check_still_there()
         try:
             with self.engine.connect() as conn:
