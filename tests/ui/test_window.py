@@ -21,10 +21,11 @@ from workbench.app import (
     screenshot,
 )
 from workbench.services import queries
-from workbench.services.codebook import resolve_code_path
+from workbench.services.codebook import create_code, resolve_code_path
+from workbench.services.coders import ensure_coder
 from workbench.services.documents import document_text, find_document
 from workbench.services.project import open_project
-from workbench.services.segments import CreateSegment
+from workbench.services.segments import CreateSegment, create_segment
 from workbench.ui.main_window import MainWindow
 from workbench.ui.models.document_list import (
     FIRST_VARIABLE_COLUMN,
@@ -333,3 +334,35 @@ def test_run_window_without_a_display_says_so_in_one_line(monkeypatch, capsys) -
     assert len(err.splitlines()) == 1
     assert os.environ.get("QT_QPA_PLATFORM") is None
     assert not paths.sample_project_path().exists()  # nothing was opened
+
+
+def test_ctrl_r_shows_what_another_session_wrote(qtbot, window: MainWindow, project) -> None:
+    """A co-coder on the same project (a shared PostgreSQL database; here the same file,
+    opened a second time) codes a passage with a new code; Ctrl+R brings it in."""
+    window.document_list.select_first()
+    shown = window.document_view.document_uuid
+    assert shown is not None
+    before = window.document_list.model.segment_total()
+    other = open_project(project.path)
+    try:
+        bob = ensure_coder(other, "bob")
+        code = create_code(other, "framing").created[0]
+        create_segment(other, shown, 10, 40, [code], bob)
+    finally:
+        other.close()
+    assert window.document_list.model.segment_total() == before  # not yet seen
+    window.activateWindow()
+    qtbot.keyClick(window.document_view, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.document_list.model.segment_total() == before + 1
+    assert "framing" in [c.name for c in window.session.codebook()]
+    assert any(
+        index.data() == "framing"
+        for index in window.codebook.model.match(
+            window.codebook.model.index(0, 0),
+            Qt.ItemDataRole.DisplayRole,
+            "framing",
+            -1,
+            Qt.MatchFlag.MatchRecursive,
+        )
+    )
+    assert any(s.start == 10 and s.end == 40 for s in window.document_view.segments())

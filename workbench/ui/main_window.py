@@ -203,6 +203,24 @@ class MainWindow(QMainWindow):
             self.document_list.refresh()
             self._update_counts()
 
+    def reload_from_project(self) -> None:
+        """Read everything again: on a shared PostgreSQL project (or a file another
+        program wrote) co-coders' work appears without reopening."""
+        session = self._session
+        if session is None:
+            return
+        session.forget_reads()
+        self.codebook.refresh()
+        self.document_list.refresh()
+        self.document_view.reload()
+        self.annotation_pane.reload()
+        if self.links_panel is not None:
+            self.links_panel.refresh()
+        self.charts_panel.refresh()
+        self.agreement_panel.refresh()
+        self._update_counts()
+        self.statusBar().showMessage("Reloaded: the project as it is now", 4000)
+
     def choose_project(self) -> None:
         start = str(self._session.path.parent) if self._session is not None else ""
         chosen, _ = QFileDialog.getOpenFileName(self, "Open project", start, PROJECT_FILTER)

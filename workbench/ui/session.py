@@ -115,6 +115,10 @@ class ProjectSession(QObject):
             found = self._reads[key] = read()
         return list(found)  # a copy: a caller may sort or extend its list
 
+    def forget_reads(self) -> None:
+        """Read afresh from now on (another session may have changed the project)."""
+        self._reads.clear()
+
     def _forget_reads(self, *_: object) -> None:
         self._reads.clear()
 

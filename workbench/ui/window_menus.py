@@ -28,6 +28,7 @@ KEYS_HELP = """<table>
 <tr><td>Ctrl+L</td><td>link the current passage to another</td></tr>
 <tr><td>Ctrl+Z / Ctrl+Shift+Z</td><td>undo / redo any change</td></tr>
 <tr><td>Ctrl+F</td><td>search the corpus</td></tr>
+<tr><td>Ctrl+R</td><td>reload: show co-coders' work on a shared project</td></tr>
 <tr><td>Tab into the cards</td><td>↑/↓ between cards, Enter edits the memo, L links</td></tr>
 </table>"""
 
@@ -91,6 +92,14 @@ class WindowMenus:
             # Shown by a shortcut also means in front of a tabbed neighbour, with focus.
             toggle.triggered.connect(lambda on, d=dock: self._bring_forward(d) if on else None)
             self.view_menu.addAction(toggle)
+        self.view_menu.addSeparator()
+        self.reload_action = self._action(
+            "Re&load from Project", "Ctrl+R", window.reload_from_project
+        )
+        self.reload_action.setToolTip(
+            "Read the project again: co-coders' work on a shared database appears (Ctrl+R)"
+        )
+        self.view_menu.addAction(self.reload_action)
         self.coders_menu = bar.addMenu("&Coders")
 
         help_menu = bar.addMenu("&Help")
