@@ -33,7 +33,9 @@ PLAIN = [
 REGEX = [
     r"\bputin\w*", r"(?<=the )kremlin", r"(?=Putin)Put", r"aa", r"aa+", r"^The", r"Syria\.$",
     r"RUS(?!sia)", r"x*", r"peace\s+talks", r"(?i:peace) TALKS", r"Geneva|Putin", r"[Pp]utin",
-    r"\u062c\u0646\u064a\u0641", r"ſyria", r"\u212aremlin",
+    r"\u062c\u0646\u064a\u0641", r"ſyria", r"\u212aremlin", r"Put[^x]n", r"Pu.in",
+    r"Rus{1,2}ia", r"(?s)peace.talks", r"ras[\w-]+", r"put\u0130n", r"Geneva\W", r"aaa*+a",
+    r"Bashar\s+al-(?:Assad)", r"kre[m-n]lin", r"Gen[^\x00-\x7f]ve",
 ]  # fmt: skip
 
 
@@ -149,20 +151,29 @@ def test_the_non_ascii_letters_that_fold_to_ascii_are_all_known() -> None:
             assert byte in ch.encode("utf-8")
 
 
+def test_the_finder_of_a_pattern() -> None:
+    finder = search._finder
+    assert finder(r"\bwithdr\w+ from Syria", re.IGNORECASE)[1] == "withdr from syria"
+    assert finder(r"(?<=the )(?=K)Kremlin", 0) == (b"Kremlin", "")
+    assert finder(r"^The end", re.MULTILINE) == (b"The\\ end", "")
+    assert finder(r"abcd*", 0) == (b"abc(?:d){0,}", "")
+    assert finder(r"ab*", 0) == (None, "")  # too short a start to look for
+    assert finder(r"abc|b", 0) == (None, "")
+    assert finder(r"(?i:abc)d", 0) == (None, "")
+    assert finder(r"(?x) a b c (d)", 0) == (b"abc", "")
+    assert finder(r"(?i)ABC", 0) == (b"abc", "abc")
+    plain = search._plain_parts("peace talks")[0]
+    found = re.compile(finder(plain, re.IGNORECASE)[0] or b"")
+    for space in (" ", "\n", "\u00a0", "\u3000 \t"):
+        assert found.fullmatch(f"peace{space}talks".encode())
+
+
 def test_every_white_space_is_space_bytes() -> None:
+    space_bytes = search._finder(r"\s+", 0)  # too short: no finder, but its pieces
+    assert space_bytes == (None, "")
+    spaces_ = re.compile(search._finder(r"abc\s+", 0)[0] or b"")
     space = re.compile(r"\s")
     spaces = [chr(c) for c in range(0x110000) if space.match(chr(c))]
     assert "\u3000" in spaces and "\u00a0" in spaces
     for ch in spaces:
-        assert re.fullmatch(search._SPACE_BYTES, ch.encode("utf-8")), hex(ord(ch))
-
-
-def test_a_regular_expressions_literal_start() -> None:
-    prefix = search._regex_prefix
-    assert prefix(r"\bwithdr\w+ from Syria", re.IGNORECASE) == "withdr"
-    assert prefix(r"(?<=the )(?=K)Kremlin", 0) == "Kremlin"
-    assert prefix(r"^The end", re.MULTILINE) == "The end"
-    assert prefix(r"ab*", 0) == "a"
-    assert prefix(r"a|b", 0) == ""
-    assert prefix(r"(?i:abc)d", 0) == ""
-    assert prefix(r"(?x) a b c", 0) == "abc"
+        assert spaces_.fullmatch(b"abc" + ch.encode("utf-8")), hex(ord(ch))

@@ -6,17 +6,18 @@ always the same regular expression's matches, so both backends find the same pas
 
 Scanning is the cost (a 5,000-article corpus is 21 million characters, and `re` with
 IGNORECASE looks at each of them): so in a SQLite project each document is read as its
-UTF-8 bytes, and where every match must begin with a known run of ASCII (a plain query's
-first word, a regular expression's leading literal) `bytes.find` on the ASCII-lowered
-bytes picks the only places a match can start; the pattern itself then decides at each
-of them, on the decoded text. Candidate places are a superset of the match starts, so
-the hits are exactly those of `pattern.finditer` (see `_Scan`)."""
+UTF-8 bytes, and when the pattern starts with a few exact characters (a plain query's
+first word, a regular expression's leading literal) a bytes pattern standing for its
+leading items (`_finder`) finds, in the ASCII-lowered bytes, the only places a match
+can start; the pattern itself then decides at each of them, on the decoded text. Those
+places are a superset of the match starts, so the hits are exactly those of
+`pattern.finditer` (see `_Scan`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import islice, takewhile
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import text
@@ -112,30 +113,77 @@ def _matches(pattern: re.Pattern[str], body: str, word_start: bool) -> Iterator[
         at = found.end() if found.end() > start else start + 1
 
 
-def _regex_prefix(query: str, flags: int) -> str:
-    """The literal characters every match of the regular expression starts with, after
-    any zero-width assertions ("" when there is no such run, or the parser is not the
-    one this was written against)."""
+def _finder(pattern: str, flags: int) -> tuple[bytes | None, str]:
+    """A bytes pattern matching wherever `pattern` may match, in a text's UTF-8 bytes
+    (ASCII-lowered when the pattern ignores case), and the ASCII letters it relies on
+    (see `_FOLDS_TO_ASCII`): the pattern's leading items, after any zero-width assertions,
+    each as the bytes it may match, up to the first item that is not one character or a
+    repeated one. (None, "") when that does not start with `_MIN_PREFIX` exact characters,
+    or the parser is not the one this was written against: then `re` scans the text."""
     try:
-        from re import _constants, _parser  # type: ignore[attr-defined]
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+        from re import _constants as c
 
-        parsed = _parser.parse(query, flags)
-        zero_width = (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT)
-        literal = _constants.LITERAL
-        prefix: list[str] = []
+        parsed = _parser.parse(pattern, flags)
+        fold = bool((flags | parsed.state.flags) & re.IGNORECASE)
+        zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
+        repeats = (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT)
+        letters: list[str] = []
+
+        def one(op: object, av: Any) -> tuple[bytes, bool] | None:
+            """The bytes one character of this item may be, and whether exactly."""
+            if op == c.LITERAL:
+                ch = chr(av)
+                if ch.isascii():
+                    if fold:
+                        ch = ch.lower()
+                        letters.append(ch)
+                    return re.escape(ch.encode()), True
+                if not fold:
+                    return re.escape(ch.encode()), True
+                return _ANY_BYTES, False  # a cased letter's other case: any character
+            if op in (c.ANY, c.NOT_LITERAL):
+                return _ANY_BYTES, False
+            if op == c.IN:
+                item = _compiler.compile(_parser.SubPattern(parsed.state, [(op, av)]), flags)
+                ascii_ = {chr(b) for b in range(128) if item.fullmatch(chr(b))}
+                if fold:
+                    ascii_ = {ch.lower() for ch in ascii_}
+                if not ascii_:
+                    return _MULTI_BYTES, False
+                members = b"".join(re.escape(ch.encode()) for ch in sorted(ascii_))
+                return b"(?:[" + members + b"]|" + _MULTI_BYTES + b")", False
+            return None
+
+        parts: list[bytes] = []
+        exact = 0  # the exact characters it starts with
         for op, av in parsed.data:
-            if op == literal:
-                prefix.append(chr(av))
-            elif prefix or op not in zero_width:
+            if op in zero_width:
+                continue  # a match may start, or go on, anywhere: a superset
+            if op in repeats:
+                low, high, body = av
+                inner = one(*body.data[0]) if len(body.data) == 1 else None
+                if inner is None:
+                    break
+                top = b"" if high == c.MAXREPEAT else b"%d" % high
+                piece: tuple[bytes, bool] | None = (b"(?:%s){%d,%s}" % (inner[0], low, top), False)
+            else:
+                piece = one(op, av)
+            if piece is None:
                 break
-        return "".join(prefix)
-    except Exception:  # noqa: BLE001 - a private module: scan without the shortcut
-        return ""
+            if piece[1] and exact == len(parts):
+                exact += 1
+            parts.append(piece[0])
+        if exact < _MIN_PREFIX:
+            return None, ""
+        return b"".join(parts), "".join(letters)
+    except Exception:  # noqa: BLE001 - a private module: scan with `re` alone
+        return None, ""
 
 
-# What `\s` matches, as bytes of UTF-8: ASCII white space, or any byte of a multi-byte
-# character (all other white space is one). Between the words of a plain query.
-_SPACE_BYTES = rb"[\t-\r\x1c-\x20\x80-\xff]+"
+# The UTF-8 bytes of any one non-ASCII character, and of any character.
+_MULTI_BYTES = rb"[\xc0-\xff][\x80-\xbf]*"
+_ANY_BYTES = rb"(?:[\x00-\x7f]|" + _MULTI_BYTES + rb")"
 
 
 class _Scan:
@@ -148,25 +196,15 @@ class _Scan:
     holding one of those is scanned with `re`). At each place the pattern itself decides,
     on the decoded text; a document where the finder finds nothing is not even decoded."""
 
-    def __init__(self, pattern: re.Pattern[str], anchored: re.Pattern[str], prefix: str,
-                 word_start: bool, words: list[str] | None = None) -> None:  # fmt: skip
+    def __init__(self, pattern: re.Pattern[str], anchored: re.Pattern[str], word_start: bool,
+                 finder: tuple[bytes | None, str]) -> None:  # fmt: skip
         # `pattern` scans a whole text (`_matches`); `anchored` (the same, with the word
-        # start in it) is tried where a match may start. `prefix`: the literal characters
-        # every match starts with; `words`: a plain query's words, when they are ASCII.
+        # start in it) is tried where a match may start; `finder` as `_finder` gives it.
         self.pattern, self.anchored, self.word_start = pattern, anchored, word_start
-        self.fold = fold = bool(pattern.flags & re.IGNORECASE)
-        if fold:  # only the leading ASCII: its case folds the same in bytes.lower()
-            prefix = "".join(takewhile(str.isascii, prefix)).lower()
-        self.finder: re.Pattern[bytes] | None = None
-        letters = prefix
-        if words and all(w.isascii() for w in words) and len("".join(words)) >= _MIN_PREFIX:
-            letters = "".join(words).lower() if fold else ""
-            self.finder = re.compile(
-                _SPACE_BYTES.join(re.escape(w.lower() if fold else w).encode() for w in words)
-            )
-        elif len(prefix) >= _MIN_PREFIX:
-            self.finder = re.compile(re.escape(prefix.encode("utf-8")))
-        odd = [pair for letter, pair in _FOLDS_TO_ASCII.items() if fold and letter in letters]
+        self.fold = bool(pattern.flags & re.IGNORECASE)
+        source, letters = finder
+        self.finder = None if source is None else re.compile(source)
+        odd = [pair for letter, pair in _FOLDS_TO_ASCII.items() if letter in letters]
         self.odd_bytes = tuple(byte for byte, _ in odd)
         self.odd_chars = "".join(chars for _, chars in odd)
 
@@ -281,11 +319,10 @@ def _scan_for(query: str, *, regex: bool, case_sensitive: bool) -> _Scan:
             pattern = re.compile(query, flags | re.MULTILINE)
         except re.error as exc:
             raise ValidationError(f"not a valid regular expression: {exc}") from exc
-        return _Scan(pattern, pattern, _regex_prefix(query, flags | re.MULTILINE), False)
+        return _Scan(pattern, pattern, False, _finder(query, flags | re.MULTILINE))
     plain, word_start = _plain_parts(query)
-    words = query.split()
     anchored = re.compile(_plain_pattern(query), flags)
-    return _Scan(re.compile(plain, flags), anchored, words[0], word_start, words)
+    return _Scan(re.compile(plain, flags), anchored, word_start, _finder(plain, flags))
 
 
 def search(project: Project, query: str, *, regex: bool = False, case_sensitive: bool = False,
