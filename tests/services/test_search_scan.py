@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.services import queries, search
 from workbench.services.documents import document_text, import_paths
@@ -177,3 +179,33 @@ def test_every_white_space_is_space_bytes() -> None:
     assert "\u3000" in spaces and "\u00a0" in spaces
     for ch in spaces:
         assert spaces_.fullmatch(b"abc" + ch.encode("utf-8")), hex(ord(ch))
+
+
+# Any text, any query: the scan of the bytes finds what `finditer` finds on the text.
+_TEXT = st.text(
+    alphabet=st.sampled_from(list("abskiASKI _-.\n\t\u00a0\u3000éÉ\u0130\u0131\u212a\u017f’"))
+)
+_WORD = st.text(
+    alphabet=st.sampled_from(list("abskiASKI_-.é\u0130\u0131\u017f")), min_size=1, max_size=5
+)
+_TEMPLATES = (
+    "{0}", r"\b{0}\w*", r"(?<!a){0}", r"{0}[a-z]+{1}", r"{0}.{1}", r"{0}\s+{1}", r"{0}\W?{1}",
+    r"{0}[^s]*?{1}", r"^{0}", r"{0}$", r"(?:{0})+",
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, _WORD, _WORD, st.sampled_from(_TEMPLATES), st.booleans(), st.booleans())
+def test_any_text_any_query(body, one, two, template, regex, case_sensitive) -> None:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    if regex:
+        query = template.format(re.escape(one), re.escape(two))
+        pattern = re.compile(query, flags | re.MULTILINE)
+    else:
+        query = f"{one} {two}" if template == "{0}" else one
+        pattern = re.compile(search._plain_pattern(query), flags)
+    scan = search._scan_for(query, regex=regex, case_sensitive=case_sensitive)
+    out: list[search.SearchHit] = []
+    scan.collect("uuid", "doc", body.encode("utf-8"), out, 10**6)
+    expected = [m.span() for m in pattern.finditer(body) if m.group()]
+    assert [(h.start, h.end) for h in out] == expected
