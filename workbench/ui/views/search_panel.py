@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,6 +47,7 @@ from workbench.ui.models.search import (
     MATCH_COLUMN,
     RANGE_ROLE,
     SearchModel,
+    one_line,
 )
 from workbench.ui.session import ProjectSession
 
@@ -424,14 +434,29 @@ class SearchPanel(QWidget):
         self.code_all_button.setEnabled(self.model.rowCount() > 0)
 
     def _measure_columns(self) -> None:
-        """Content widths of the document and match columns, after a new search."""
-        self.table.resizeColumnToContents(DOCUMENT_COLUMN)
-        self.table.resizeColumnToContents(MATCH_COLUMN)
+        """Content widths of the document and match columns, after a new search: what
+        `resizeColumnToContents` gives, without asking the delegate for a size hint of
+        every row (100 ms for 5,000 hits): the font measures each distinct text, the
+        delegate sizes the widest one."""
         header = self.table.horizontalHeader()
-        self._content_widths = (
-            header.sectionSize(DOCUMENT_COLUMN),
-            header.sectionSize(MATCH_COLUMN),
-        )
+        font = self.table.font()
+        bold = QFont(font)
+        bold.setBold(True)  # as KwicDelegate draws the match
+        widths = []
+        for column, metrics, text_of in (
+            (DOCUMENT_COLUMN, QFontMetrics(font), lambda h: h.document),
+            (MATCH_COLUMN, QFontMetrics(bold), lambda h: one_line(h.match)),
+        ):
+            rows: dict[str, int] = {}
+            for row, hit in enumerate(self.model.hits):
+                rows.setdefault(text_of(hit), row)
+            content = 0
+            if rows:
+                widest = max(rows, key=metrics.horizontalAdvance)
+                index = self.model.index(rows[widest], column)
+                content = self.table.sizeHintForIndex(index).width()
+            widths.append(max(content, header.sectionSizeHint(column)))
+        self._content_widths = (widths[0], widths[1])
 
     def _fit_columns(self) -> None:
         """Document and match as wide as they need within bounds; the context either
