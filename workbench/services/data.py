@@ -68,8 +68,7 @@ class LinkInfo:
 
 
 class PassageRef(NamedTuple):
-    """Where a passage is, without its codes, memo or coder. (A named tuple: lists of
-    every link make tens of thousands, three times faster than a frozen dataclass.)"""
+    """Where a passage is, without its codes, memo or coder."""
 
     uuid: str
     document_uuid: str
@@ -78,11 +77,37 @@ class PassageRef(NamedTuple):
 
 
 class LinkEnds(NamedTuple):
-    """A link with where its two passages are."""
+    """A link with where its two passages are, flat: a list of every link makes tens of
+    thousands, and one tuple each is built four times faster than a LinkInfo and two
+    PassageRefs (which `link`, `source` and `target` give when asked)."""
 
-    link: LinkInfo
-    source: PassageRef
-    target: PassageRef
+    uuid: str
+    source_uuid: str
+    target_uuid: str
+    relation_uuid: str
+    relation: str
+    symmetric: bool
+    coder_name: str
+    memo: str
+    created_at: str
+    source_document: str
+    source_start: int
+    source_end: int
+    target_document: str
+    target_start: int
+    target_end: int
+
+    @property
+    def link(self) -> LinkInfo:
+        return LinkInfo(*self[:9])
+
+    @property
+    def source(self) -> PassageRef:
+        return PassageRef(self.source_uuid, *self[9:12])
+
+    @property
+    def target(self) -> PassageRef:
+        return PassageRef(self.target_uuid, *self[12:15])
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ class SideLoader:
     def __init__(self, project: Project, texts: DocumentTexts, ends: Sequence[LinkEnds]) -> None:
         self._project = project
         self._texts = texts
-        self._order = list(dict.fromkeys(u for e in ends for u in (e.source.uuid, e.target.uuid)))
+        self._order = list(dict.fromkeys(u for e in ends for u in (e.source_uuid, e.target_uuid)))
         self._position = {u: i for i, u in enumerate(self._order)}
         self._sides: dict[str, Side] = {}
         self._names: dict[str, str] = {}
@@ -194,38 +194,59 @@ class SideLoader:
             )
 
 
-@dataclass(frozen=True)
 class LinkRow:
     """A link and where its passages are; their details (`source`, `target`) are read
-    when first asked for."""
+    when first asked for. A plain class with slots: a list holds tens of thousands."""
 
-    link: LinkInfo
-    source_ref: PassageRef
-    target_ref: PassageRef
-    loader: SideLoader = field(compare=False, repr=False)
+    __slots__ = ("_link", "ends", "loader")
+
+    def __init__(self, ends: LinkEnds, loader: SideLoader) -> None:
+        self.ends = ends
+        self.loader = loader
+        self._link: LinkInfo | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LinkRow) and other.ends == self.ends
+
+    def __hash__(self) -> int:
+        return hash(self.ends)
+
+    @property
+    def link(self) -> LinkInfo:
+        if self._link is None:
+            self._link = self.ends.link
+        return self._link
 
     @property
     def uuid(self) -> str:
-        return self.link.uuid
+        return self.ends.uuid
+
+    @property
+    def source_ref(self) -> PassageRef:
+        return self.ends.source
+
+    @property
+    def target_ref(self) -> PassageRef:
+        return self.ends.target
 
     @property
     def source(self) -> Side:
-        return self.loader.side(self.source_ref)
+        return self.loader.side(self.ends.source)
 
     @property
     def target(self) -> Side:
-        return self.loader.side(self.target_ref)
+        return self.loader.side(self.ends.target)
 
     @property
     def document_uuids(self) -> tuple[str, str]:
-        return (self.source_ref.document_uuid, self.target_ref.document_uuid)
+        return (self.ends.source_document, self.ends.target_document)
 
 
 def load_link_rows(project: Project, texts: DocumentTexts | None = None) -> list[LinkRow]:
     """Every link with both of its passages, in the order they were made."""
     ends = queries.link_ends(project)
     loader = SideLoader(project, texts or DocumentTexts(project), ends)
-    return [LinkRow(e.link, e.source, e.target, loader) for e in ends]
+    return [LinkRow(e, loader) for e in ends]
 
 
 class LinksModel(HeaderedTableModel):
@@ -289,7 +310,7 @@ class LinksModel(HeaderedTableModel):
         return list(self._rows)
 
     def endpoint_segments(self) -> frozenset[str]:
-        return frozenset(u for r in self._rows for u in (r.source_ref.uuid, r.target_ref.uuid))
+        return frozenset(u for r in self._rows for u in (r.ends.source_uuid, r.ends.target_uuid))
 
     # QAbstractItemModel
 
@@ -417,7 +438,7 @@ class LinksFilter(_DocumentFilter):
         if not isinstance(model, LinksModel) or source_parent.isValid():
             return False
         row = model.link_row(source_row)
-        if self._relation is not None and row.link.relation != self._relation:
+        if self._relation is not None and row.ends.relation != self._relation:
             return False
         return self._document is None or self._document in row.document_uuids
 
