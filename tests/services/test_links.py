@@ -174,3 +174,29 @@ def test_default_relation_types(empty_project: Project) -> None:
         ("supports", False, "supported by"),
         ("elaborates", False, "elaborated by"),
     ]
+
+
+def test_link_ends_and_links_of_document_agree_with_links(
+    project: Project, coder: str, pair: tuple[str, str]
+) -> None:
+    """The window's two lighter link reads give what `links` gives, with the places of
+    both passages, and only the shown document's links."""
+    a, b = pair
+    docs = doc_uuids(project)
+    actor = code_uuid(project, "actor")
+    c = create_segment(project, docs[1], 5, 25, [actor], coder).created[0]
+    create_link(project, a, b, "contradicts", coder, "memo one")
+    create_link(project, b, c, "supports")
+    everything = queries.links(project)
+    ends = queries.link_ends(project)
+    assert [e.link for e in ends] == everything  # same links, same order
+    places = {s: (d, start, end) for s, d, start, end in (
+        (a, docs[0], 0, 40), (b, docs[3], 100, 180), (c, docs[1], 5, 25))}  # fmt: skip
+    for e in ends:
+        assert e.source.uuid == e.source_uuid and e.target.uuid == e.target_uuid
+        assert tuple(e.source)[1:] == places[e.source_uuid]
+        assert tuple(e.target)[1:] == places[e.target_uuid]
+    assert queries.links_of_document(project, docs[0]) == everything[:1]
+    assert queries.links_of_document(project, docs[3]) == everything
+    assert queries.links_of_document(project, docs[1]) == everything[1:]
+    assert queries.links_of_document(project, docs[2]) == []
