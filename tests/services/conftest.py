@@ -23,6 +23,7 @@ SQLITE_ONLY: dict[str, str] = {
     "test_read_only_and_empty_projects": "reopens the project by its file path",
     "test_dump_sees_everything": "checks the dump holds the FTS5 index",
     "test_bad_files_are_reported_and_the_rest_imported": "checks the FTS5 index",
+    "test_text_that_is_not_utf8_is_a_clear_error": "PostgreSQL stores only valid UTF-8",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workbench.core.errors import ProjectFileError
 from workbench.services import queries, search
 from workbench.services.documents import document_text, import_paths
 
@@ -209,3 +210,14 @@ def test_any_text_any_query(body, one, two, template, regex, case_sensitive) -> 
     scan.collect("uuid", "doc", body.encode("utf-8"), out, 10**6)
     expected = [m.span() for m in pattern.finditer(body) if m.group()]
     assert [(h.start, h.end) for h in out] == expected
+
+
+def test_text_that_is_not_utf8_is_a_clear_error(corpus) -> None:
+    """Only a damaged or foreign file stores such text; search says so, naming the
+    document, instead of failing with a decoding traceback."""
+    with corpus.db.write() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE document SET text = CAST(X'507574696eff20' AS TEXT) WHERE name = 'h-ascii'"
+        )
+    with pytest.raises(ProjectFileError, match="'h-ascii' holds text that is not valid UTF-8"):
+        search.search(corpus, "Putin")

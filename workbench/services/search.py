@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import text
 
-from workbench.core.errors import ValidationError
+from workbench.core.errors import ProjectFileError, ValidationError
 from workbench.core.text import context
 
 if TYPE_CHECKING:
@@ -344,7 +344,13 @@ def search(project: Project, query: str, *, regex: bool = False, case_sensitive:
         documents = _sqlite_documents(session, narrowing)
         try:
             for uuid, name, data in documents:
-                scan.collect(uuid, name, data, hits, limit)
+                try:
+                    scan.collect(uuid, name, data, hits, limit)
+                except UnicodeDecodeError as exc:  # only a damaged or foreign file
+                    raise ProjectFileError(
+                        f"document {name!r} holds text that is not valid UTF-8 ({exc.reason});"
+                        " the project file is damaged"
+                    ) from exc
                 if len(hits) >= limit:
                     break
         finally:
