@@ -245,6 +245,35 @@ def test_export_report_through_the_dialog_writes_html(
     assert "<html" in text.lower() and "putin-orders-withdrawal" in text.replace(" ", "-").lower()
 
 
+def test_report_dialog_picks_documents_and_codes(
+    qtbot, opened, coded: Path, tmp_path: Path, errors: Errors
+) -> None:
+    window, exchange = window_on(qtbot, opened, coded)
+    exchange.export_report_action.trigger()
+    dialog = exchange.report_dialog
+    assert dialog is not None and dialog.documents() is None and dialog.codes() is None
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    # No document chosen: nothing to report, OK is off until one is.
+    dialog.documents_list.set_all(False)
+    assert not ok.isEnabled()
+    putin = next(d for d in session_of(window).documents() if d.name == "putin-orders-withdrawal")
+    dialog.documents_list.set_checked([putin.uuid])
+    dialog.codes_list.set_checked(["contradiction"])
+    assert ok.isEnabled()
+    assert dialog.documents() == [putin.uuid] and dialog.codes() == ["contradiction"]
+    out = tmp_path / "picked.html"
+    dialog.path_edit.setText(str(out))
+    with qtbot.waitSignal(exchange.exported, timeout=10_000):
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, exchange)
+    assert errors == []
+    text = out.read_text(encoding="utf-8")
+    assert "putin-orders-withdrawal" in text
+    others = [d.name for d in session_of(window).documents() if d.uuid != putin.uuid]
+    assert not any(name in text for name in others)
+    assert "contradiction" in text and "objectives achieved" not in text
+
+
 def test_repair_preview_lists_the_mojibake_and_imports_it_repaired(
     qtbot, opened, empty: Path, errors: Errors
 ) -> None:

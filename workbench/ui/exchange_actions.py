@@ -11,7 +11,7 @@ progress dialog whose Cancel stops it before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -96,10 +97,56 @@ def refi_report_text(report: RefiImportReport) -> tuple[str, str]:
     return summary[:1].upper() + summary[1:] + ".", "\n".join(warnings)
 
 
-class ReportDialog(QDialog):
-    """The report's format and the file to write it to."""
+class _CheckList(QListWidget):
+    """Items with check boxes, all checked at first; `chosen` gives the checked ones'
+    data, or None while every item is checked (the report's "all")."""
 
-    def __init__(self, suggested: Path, choose_save: ChooseSave, parent: QWidget) -> None:
+    def __init__(self, name: str, items: Sequence[tuple[str, str]], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        for label, data in items:
+            item = QListWidgetItem(label, self)
+            item.setData(Qt.ItemDataRole.UserRole, data)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+
+    def set_all(self, checked: bool) -> None:
+        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        for row in range(self.count()):
+            self.item(row).setCheckState(state)
+
+    def set_checked(self, data: Sequence[str]) -> None:
+        """Check exactly the items whose data is in `data`."""
+        wanted = set(data)
+        for row in range(self.count()):
+            item = self.item(row)
+            on = item.data(Qt.ItemDataRole.UserRole) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def checked(self) -> list[str]:
+        return [
+            str(self.item(row).data(Qt.ItemDataRole.UserRole))
+            for row in range(self.count())
+            if self.item(row).checkState() == Qt.CheckState.Checked
+        ]
+
+    def chosen(self) -> list[str] | None:
+        checked = self.checked()
+        return None if len(checked) == self.count() else checked
+
+
+class ReportDialog(QDialog):
+    """The report's format, its documents and codes, and the file to write it to."""
+
+    def __init__(
+        self,
+        suggested: Path,
+        choose_save: ChooseSave,
+        parent: QWidget,
+        documents: Sequence[tuple[str, str]] = (),
+        codes: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """`documents` are (name, uuid) and `codes` (path, path), in the order shown."""
         super().__init__(parent)
         self.setObjectName("report_dialog")
         self.setWindowTitle("Export Report")
@@ -116,7 +163,32 @@ class ReportDialog(QDialog):
         row.addWidget(browse)
         form = QFormLayout()
         form.addRow("&Format:", self.format_box)
-        form.addRow("&File:", row)
+        file_label = QLabel("&File:", self)
+        file_label.setBuddy(self.path_edit)  # a row of a layout gets no buddy by itself
+        form.addRow(file_label, row)
+        self.documents_list = _CheckList("report_documents", documents, self)
+        self.codes_list = _CheckList("report_codes", codes, self)
+        self.documents_list.setToolTip("The documents in the report (all, at first)")
+        self.codes_list.setToolTip(
+            "The codes whose passages the report shows; a code brings its subcodes"
+        )
+        choices = QHBoxLayout()
+        for title, checks in (("&Documents", self.documents_list), ("&Codes", self.codes_list)):
+            column = QVBoxLayout()
+            label = QLabel(title, self)
+            label.setBuddy(checks)
+            every = QPushButton("All", self)
+            every.clicked.connect(partial(checks.set_all, True))
+            none = QPushButton("None", self)
+            none.clicked.connect(partial(checks.set_all, False))
+            head = QHBoxLayout()
+            head.addWidget(label, 1)
+            head.addWidget(every)
+            head.addWidget(none)
+            column.addLayout(head)
+            column.addWidget(checks, 1)
+            choices.addLayout(column, 1)
+            checks.itemChanged.connect(self._update_ok)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -124,6 +196,7 @@ class ReportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addLayout(choices, 1)
         layout.addWidget(self.buttons)
         self.format_box.currentIndexChanged.connect(self._format_changed)
         self.path_edit.textChanged.connect(self._update_ok)
@@ -151,12 +224,25 @@ class ReportDialog(QDialog):
         if chosen:
             self.path_edit.setText(chosen)
 
-    def _update_ok(self) -> None:
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(bool(self.path_edit.text().strip()))
+    def documents(self) -> list[str] | None:
+        """The chosen documents' UUIDs; None for every document with a passage."""
+        return self.documents_list.chosen()
+
+    def codes(self) -> list[str] | None:
+        """The chosen code paths; None for every code."""
+        return self.codes_list.chosen()
+
+    def _ready(self) -> bool:
+        lists = (self.documents_list, self.codes_list)
+        return bool(self.path_edit.text().strip()) and all(
+            lst.count() == 0 or lst.checked() for lst in lists
+        )
+
+    def _update_ok(self, *_: object) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self._ready())
 
     def _accept(self) -> None:
-        if self.path_edit.text().strip():
+        if self._ready():
             self.accept()
 
 
@@ -513,21 +599,39 @@ class ExchangeActions(QObject):
         if session is None or self.actions.busy:
             return None
         dialog = ReportDialog(
-            session.path.with_name(f"{session.path.stem}-report"), self.choose_save, self.window
+            session.path.with_name(f"{session.path.stem}-report"),
+            self.choose_save,
+            self.window,
+            [(d.name, d.uuid) for d in session.documents()],
+            [(c.path, c.path) for c in session.codebook()],
         )
-        dialog.accepted.connect(lambda: self.export_report_to(dialog.fmt(), dialog.path()))
+        dialog.accepted.connect(
+            lambda: self.export_report_to(
+                dialog.fmt(), dialog.path(), documents=dialog.documents(), codes=dialog.codes()
+            )
+        )
         dialog.finished.connect(dialog.deleteLater)
         self.report_dialog = dialog
         dialog.open()
         return dialog
 
-    def export_report_to(self, fmt: str, out: Path) -> Job | None:
+    def export_report_to(
+        self,
+        fmt: str,
+        out: Path,
+        *,
+        documents: Sequence[str] | None = None,
+        codes: Sequence[str] | None = None,
+    ) -> Job | None:
+        """Write the report; `documents` (UUIDs) and `codes` (paths) None for all."""
         session = self.session
         if session is None or self.actions.busy:
             return None
         project = session.project
         return self._export(
-            lambda _progress: export_report(project, fmt, out), "Export Report", out
+            lambda _progress: export_report(project, fmt, out, documents=documents, codes=codes),
+            "Export Report",
+            out,
         )
 
     def _export(self, work: Callable[[Progress], Path], title: str, out: Path) -> Job:
