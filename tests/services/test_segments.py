@@ -76,6 +76,10 @@ def test_segments_by_uuid_reads_many_at_once(project: Project, coder: str) -> No
     found = queries.segments_by_uuid(project, [*made, "no-seg", made[0]])
     assert found == {uuid: queries.segment(project, uuid) for uuid in made}
     assert queries.segments_by_uuid(project, []) == {}
+    refs = queries.passage_refs(project, [*made, "no-seg"])
+    assert refs == {
+        u: (u, s.document_uuid, s.start, s.end) for u, s in found.items()
+    }  # the places alone
 
 
 def test_same_code_twice_refused(project: Project, coder: str) -> None:

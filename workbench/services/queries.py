@@ -17,6 +17,7 @@ from workbench.services.data import (
     DocumentInfo,
     LinkEnds,
     LinkInfo,
+    PassageRef,
     RelationTypeInfo,
     SegmentInfo,
     VariableInfo,
@@ -361,3 +362,21 @@ def link_ends(project: Project) -> list[LinkEnds]:
                  documents[td], ts, te)
         for lu, su, tu, ru, rn, sym, cn, memo, ca, sd, ss, se, td, ts, te in found
     ]  # fmt: skip
+
+
+def passage_refs(project: Project, uuids: Iterable[str]) -> dict[str, PassageRef]:
+    """Where the segments with these UUIDs are, by UUID (unknown UUIDs are left out):
+    for quoting a passage, without `segments_by_uuid`'s codes, coder and memo."""
+    wanted = list(dict.fromkeys(uuids))
+    out: dict[str, PassageRef] = {}
+    with project.db.read() as session:
+        # In chunks: SQLite limits the number of bound parameters per statement.
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
+            found = session.execute(
+                select(m.Segment.uuid, m.Document.uuid, m.Segment.start, m.Segment.end)
+                .join(m.Document, m.Document.id == m.Segment.document_id)
+                .where(m.Segment.uuid.in_(chunk))
+            ).all()
+            out.update((su, PassageRef(su, du, a, b)) for su, du, a, b in found)
+    return out

@@ -69,7 +69,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.text import short_quote
 from workbench.services import queries
 from workbench.services.changes import Changes
-from workbench.services.data import CodeInfo, CoderInfo, LinkInfo, SegmentInfo
+from workbench.services.data import CodeInfo, CoderInfo, LinkInfo, PassageRef, SegmentInfo
 from workbench.services.segments import SetSegmentMemo
 from workbench.ui.application import show_error
 from workbench.ui.session import ProjectSession
@@ -342,7 +342,7 @@ class AnnotationPane(QWidget):
         # document's: a project can hold tens of thousands of links.
         self._links: list[LinkInfo] | None = None
         self._links_for: str | None = None
-        self._others: dict[str, SegmentInfo] = {}  # linked passages not shown here
+        self._others: dict[str, PassageRef] = {}  # linked passages not shown here
         self._document_names: dict[str, str] = {}
         self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
         # The last link lines made, by (link uuid, outgoing): the other passage, the
@@ -712,7 +712,7 @@ class AnnotationPane(QWidget):
         others = self._others = {u: s for u, s in self._others.items() if u in needed}
         missing = needed - others.keys()
         if missing:  # one left out was deleted meanwhile: its links go with it
-            others.update(queries.segments_by_uuid(project, missing))
+            others.update(queries.passage_refs(project, missing))
         unread = {s.document_uuid for s in others.values()} - self._texts.keys()
         if unread:
             self._texts.update(queries.document_texts(project, unread))
