@@ -8,6 +8,7 @@ then fails the write with SQLITE_FULL exactly as on a full disk.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -196,3 +197,23 @@ def test_an_old_read_only_project_is_refused_with_advice(tmp_path: Path) -> None
     assert "needs an upgrade" in message and "the file is read-only" in message
     assert "copy it to a folder you can write to" in message
     assert sha256(old) == before and side_files(old) == []
+
+
+def test_unwritable_projects_open_read_only_where_the_os_says_so(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same decision where the file system cannot be made read-only for the test
+    (root without chattr): os.access answers as read-only media would."""
+    import os
+
+    real = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real(p, mode, **kw)
+    )
+    before = sha256(filled)
+    with open_project(filled) as project:
+        assert project.read_only and project.read_only_reason == "the file is read-only"
+        doc = queries.documents(project)[0]
+        with pytest.raises(ReadOnlyError, match="the file is read-only"):
+            create_segment(project, doc.uuid, 0, 5, [], None)
+    assert sha256(filled) == before and side_files(filled) == []

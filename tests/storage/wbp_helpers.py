@@ -14,6 +14,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from workbench.services.coders import ensure_coder
 from workbench.services.documents import import_paths
 from workbench.services.links import create_link
@@ -29,8 +31,9 @@ SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 @contextmanager
 def unwritable(path: Path) -> Iterator[None]:
     """`path` (a file or folder) cannot be written while inside: chmod for a normal
-    user; for root, whom chmod does not stop (CI runs as root), chattr +i. Raises
-    RuntimeError where neither works, so a test cannot pass without the condition."""
+    user; for root, whom chmod does not stop (CI runs as root), chattr +i. Where root
+    cannot use chattr (no tool, or a file system without the flag) the test is skipped
+    with that reason; test_faults.py's simulated variant still runs there."""
     if os.geteuid() != 0:
         mode = path.stat().st_mode
         path.chmod(0o555 if path.is_dir() else 0o444)
@@ -40,8 +43,10 @@ def unwritable(path: Path) -> Iterator[None]:
             path.chmod(mode)
         return
     if shutil.which("chattr") is None:
-        raise RuntimeError("running as root without chattr: cannot make a file read-only")
-    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+        pytest.skip("running as root without chattr: nothing makes a file read-only")
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i refused here: {done.stderr.decode(errors='replace').strip()}")
     try:
         yield
     finally:
