@@ -204,7 +204,6 @@ def test_unwritable_projects_open_read_only_where_the_os_says_so(
 ) -> None:
     """The same decision where the file system cannot be made read-only for the test
     (root without chattr): os.access answers as read-only media would."""
-    import os
 
     real = os.access
     monkeypatch.setattr(
