@@ -217,17 +217,6 @@ def render_chart(
     return out.getvalue()
 
 
-def _edges_csv(chart: DocumentMatrix) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["document_id", "document", "other_document_id", "other_document", "links"])
-    docs = chart.documents
-    for i, j, n in chart.pairs:
-        a, b = docs[i], docs[j]
-        writer.writerow([a.uuid, neutralise(a.name), b.uuid, neutralise(b.name), n])
-    return out.getvalue()
-
-
 def _figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
