@@ -4,7 +4,7 @@ counts. One SQL statement per list, so they stay fast on densely coded projects.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
@@ -159,14 +159,18 @@ def linked_segments(project: Project) -> list[SegmentInfo]:
     )
 
 
+def _in_chunks(uuids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """The distinct UUIDs, in chunks: SQLite limits the bound parameters per statement."""
+    wanted = list(dict.fromkeys(uuids))
+    for at in range(0, len(wanted), size):
+        yield wanted[at : at + size]
+
+
 def document_texts(project: Project, uuids: Iterable[str]) -> dict[str, str]:
     """Texts of the documents with these UUIDs (unknown UUIDs are left out), in one query."""
-    wanted = list(dict.fromkeys(uuids))
     out: dict[str, str] = {}
     with project.db.read() as session:
-        # In chunks: SQLite limits the number of bound parameters per statement.
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
+        for chunk in _in_chunks(uuids):
             out.update(
                 session.execute(
                     select(m.Document.uuid, m.Document.text).where(m.Document.uuid.in_(chunk))
@@ -186,11 +190,8 @@ def segment(project: Project, uuid: str) -> SegmentInfo:
 def segments_by_uuid(project: Project, uuids: Iterable[str]) -> dict[str, SegmentInfo]:
     """The segments with these UUIDs by UUID (unknown UUIDs are left out): one statement
     per 500, where `segment` would take one (and a read transaction) each."""
-    wanted = list(dict.fromkeys(uuids))
     out: dict[str, SegmentInfo] = {}
-    # In chunks: SQLite limits the number of bound parameters per statement.
-    for at in range(0, len(wanted), 500):
-        chunk = wanted[at : at + 500]
+    for chunk in _in_chunks(uuids):
         marks = ", ".join(f":u{k}" for k in range(len(chunk)))
         params: dict[str, object] = {f"u{k}": u for k, u in enumerate(chunk)}
         for found in _segments(project, f"WHERE s.uuid IN ({marks})", params):
@@ -286,12 +287,9 @@ def document_direction(project: Project, document_uuid: str) -> str | None:
 
 def document_names(project: Project, uuids: Iterable[str]) -> dict[str, str]:
     """Names of the documents with these UUIDs (unknown UUIDs are left out)."""
-    wanted = list(dict.fromkeys(uuids))
     out: dict[str, str] = {}
     with project.db.read() as session:
-        # In chunks: SQLite limits the number of bound parameters per statement.
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
+        for chunk in _in_chunks(uuids):
             out.update(
                 session.execute(
                     select(m.Document.uuid, m.Document.name).where(m.Document.uuid.in_(chunk))
@@ -367,12 +365,9 @@ def link_ends(project: Project) -> list[LinkEnds]:
 def passage_refs(project: Project, uuids: Iterable[str]) -> dict[str, PassageRef]:
     """Where the segments with these UUIDs are, by UUID (unknown UUIDs are left out):
     for quoting a passage, without `segments_by_uuid`'s codes, coder and memo."""
-    wanted = list(dict.fromkeys(uuids))
     out: dict[str, PassageRef] = {}
     with project.db.read() as session:
-        # In chunks: SQLite limits the number of bound parameters per statement.
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
+        for chunk in _in_chunks(uuids):
             found = session.execute(
                 select(m.Segment.uuid, m.Document.uuid, m.Segment.start, m.Segment.end)
                 .join(m.Document, m.Document.id == m.Segment.document_id)
