@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.services.undo_check import code_uuid
-from workbench.core.errors import NotFoundError, ValidationError
+from workbench.core.errors import NotFoundError, ValidationError, WorkbenchError
 from workbench.services import queries
 from workbench.services.agreement import agreement, disagreements, format_report
 from workbench.services.coders import ensure_coder
@@ -244,3 +244,15 @@ def test_example_coders_of_the_sample(project: Project) -> None:
     found = disagreements(project, ["Ana (example)", "Ben (example)"])
     assert len(found) == 13
     assert all(sum(s.start is None for s in d.spans) == 1 for d in found)
+
+
+def test_progress_per_code_and_cancel(tiny: Project) -> None:
+    calls: list[tuple[int, int, str]] = []
+    report = agreement(tiny, bootstrap=0, progress=lambda *a: calls.append(a) or True)
+    paths = [row.code_path for row in report.rows]
+    total = len(paths) + 1
+    assert calls == [(i, total, p) for i, p in enumerate(paths)] + [
+        (total - 1, total, report.overall.code_path)
+    ]
+    with pytest.raises(WorkbenchError, match="agreement cancelled"):
+        agreement(tiny, bootstrap=0, progress=lambda done, _total, _label: done < 1)

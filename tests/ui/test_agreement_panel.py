@@ -3,6 +3,8 @@ jump to the text, adjudication into gold as undo steps, and merging a co-coder's
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,14 +43,22 @@ def coded(session: ProjectSession) -> ProjectSession:
 
 
 @pytest.fixture
-def panel(coded: ProjectSession, qtbot: object) -> AgreementPanel:
+def panel(coded: ProjectSession, qtbot: object) -> Iterator[AgreementPanel]:
     panel = AgreementPanel(coded)
     qtbot.addWidget(panel)  # type: ignore[attr-defined]
     panel.bootstrap = BOOTSTRAP
     panel.set_coders("alice", "bob")
     panel.resize(900, 600)
     panel.show()
-    return panel
+    yield panel
+    panel.set_session(None)  # stops a computation still running on its thread
+
+
+def compute(qtbot: object, panel: AgreementPanel) -> None:
+    """Press Compute and wait for the numbers (they are computed on a worker thread)."""
+    with qtbot.waitSignal(panel.computed, timeout=20_000):  # type: ignore[attr-defined]
+        qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert not panel.computing
 
 
 def _cell(model: object, row: int, column: int) -> str:
@@ -63,9 +73,11 @@ def _gold(session: ProjectSession, doc: str) -> list[tuple[int, int, tuple[str, 
     )
 
 
-def test_the_table_shows_the_services_numbers(panel: AgreementPanel, coded: ProjectSession):
+def test_the_table_shows_the_services_numbers(
+    panel: AgreementPanel, coded: ProjectSession, qtbot: object
+):
     panel.set_unit("character")
-    panel.compute()
+    compute(qtbot, panel)
     model = panel.model
     assert [_cell(model, r, 0) for r in range(model.rowCount())] == ["motive", "(all codes)"]
     # Character units on the one document both coded: 25 both, 5 alice only, 10 bob
@@ -87,10 +99,12 @@ def test_the_table_shows_the_services_numbers(panel: AgreementPanel, coded: Proj
 
 
 def test_segment_units_show_the_bootstrap_interval(
-    panel: AgreementPanel, coded: ProjectSession
+    panel: AgreementPanel,
+    coded: ProjectSession,
+    qtbot: object,
 ) -> None:
     panel.set_unit("segment")
-    panel.compute()
+    compute(qtbot, panel)
     row = agreement(
         coded.project, coders=["alice", "bob"], unit="segment", bootstrap=BOOTSTRAP
     ).rows[0]
@@ -101,8 +115,10 @@ def test_segment_units_show_the_bootstrap_interval(
     assert _cell(panel.model, 0, 5) == expected
 
 
-def test_models_pass_the_model_tester(panel: AgreementPanel, qtmodeltester: object) -> None:
-    panel.compute()
+def test_models_pass_the_model_tester(
+    panel: AgreementPanel, qtmodeltester: object, qtbot: object
+) -> None:
+    compute(qtbot, panel)
     assert panel.disagreement_model.rowCount() == 1
     for model in (panel.model, panel.disagreement_model):
         qtmodeltester.check(model)  # type: ignore[attr-defined]
@@ -113,7 +129,7 @@ def test_models_pass_the_model_tester(panel: AgreementPanel, qtmodeltester: obje
 def test_a_disagreement_shows_both_versions_and_jumps_to_the_text(
     panel: AgreementPanel, coded: ProjectSession, qtbot: object
 ) -> None:
-    panel.compute()
+    compute(qtbot, panel)
     doc = coded.documents()[0]
     text = coded.document_text(doc.uuid)
     model = panel.disagreement_model
@@ -134,7 +150,7 @@ def test_a_disagreement_shows_both_versions_and_jumps_to_the_text(
 def test_accepting_a_coder_builds_gold_and_undo_takes_it_back(
     panel: AgreementPanel, coded: ProjectSession, qtbot: object
 ) -> None:
-    panel.compute()
+    compute(qtbot, panel)
     panel.select_disagreement(0)
     doc = coded.documents()[0].uuid
     motive = _code(coded, "motive")
@@ -157,8 +173,10 @@ def test_accepting_a_coder_builds_gold_and_undo_takes_it_back(
     assert _gold(coded, doc) == [(10, 40, (motive,), "alice's")]
 
 
-def test_accepting_an_edited_version(panel: AgreementPanel, coded: ProjectSession) -> None:
-    panel.compute()
+def test_accepting_an_edited_version(
+    panel: AgreementPanel, coded: ProjectSession, qtbot: object
+) -> None:
+    compute(qtbot, panel)
     panel.select_disagreement(0)
     doc = coded.documents()[0].uuid
     motive, actor = _code(coded, "motive"), _code(coded, "actor")
@@ -239,3 +257,37 @@ def test_the_window_has_an_agreement_dock(window: MainWindow, qtbot: object) -> 
     window.session.navigate_requested.emit(doc, 5, 20)  # type: ignore[union-attr]
     assert window.document_view.document_uuid == doc
     assert window.document_view.selected_range() == (5, 20)
+
+
+def test_computing_runs_off_the_ui_thread_with_progress_and_cancel(
+    panel: AgreementPanel, coded: ProjectSession, qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow computation (here held at its first code) leaves the window responsive,
+    shows a progress bar and stops on Cancel, keeping the numbers shown before."""
+    compute(qtbot, panel)
+    shown = [_cell(panel.model, r, 3) for r in range(panel.model.rowCount())]
+    gate, reached = threading.Event(), threading.Event()
+
+    def held(*args: object, **kwargs: object) -> object:
+        reached.set()
+        gate.wait(10)
+        return agreement(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("workbench.ui.views.agreement_panel.agreement", held)
+    try:
+        qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+        assert reached.wait(10) and panel.computing
+        assert panel.progress.isVisible() and panel.cancel_button.isVisible()
+        # The UI thread is free meanwhile: events are processed, widgets answer.
+        panel.set_unit("segment")
+        assert panel.unit_combo.currentData() == "segment"
+        job = panel._job
+        assert job is not None
+        with qtbot.waitSignal(job.done, timeout=10_000):  # type: ignore[attr-defined]
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+            gate.set()
+    finally:
+        gate.set()
+    assert not panel.computing and not panel.progress.isVisible()
+    assert "Cancelled" in panel.status.text()
+    assert [_cell(panel.model, r, 3) for r in range(panel.model.rowCount())] == shown

@@ -31,13 +31,13 @@ Definitions (what the numbers mean):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from workbench.core.errors import NotFoundError, ValidationError
+from workbench.core.errors import NotFoundError, ValidationError, WorkbenchError
 from workbench.services.codebook import find_code, subtree_ids
 from workbench.storage import models as m
 
@@ -475,9 +475,14 @@ def agreement(
     bootstrap: int = 1000,
     seed: int | None = 0,
     confidence: float = 0.95,
+    progress: Callable[[int, int, str], bool] | None = None,
 ) -> AgreementReport:
     """Agreement of `coders` (names; default: every coder who marked passages) on
-    `codes` (paths, each with its sub-codes; default: every code they used)."""
+    `codes` (paths, each with its sub-codes; default: every code they used).
+
+    `progress(done, total, code path)` is called before each code and the overall row;
+    returning False stops with WorkbenchError("agreement cancelled"). On a project of
+    200 codes and 5,000 articles the character measures take about a minute."""
     if unit not in UNITS:
         raise ValidationError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     if bootstrap < 0:
@@ -489,7 +494,14 @@ def agreement(
     pooled: Units = []
     pooled_counts: list[float] = []
     pooled_clusters: list[int] = []
-    for code, code_uuid, path in data.codes:
+    total = len(data.codes) + 1
+
+    def step(done: int, label: str) -> None:
+        if progress is not None and progress(done, total, label) is False:
+            raise WorkbenchError("agreement cancelled")
+
+    for done, (code, code_uuid, path) in enumerate(data.codes):
+        step(done, path)
         counts: list[float] | None = None
         clusters: list[int] | None = None
         if unit == "character":
@@ -506,6 +518,7 @@ def agreement(
             _row(code_uuid, path, units, counts, clusters, two, bootstrap, seed, confidence,
                  u_alpha)
         )  # fmt: skip
+    step(total - 1, OVERALL)
     family = _family(data, complete) if complete else None
     character = unit == "character"
     overall = _row(

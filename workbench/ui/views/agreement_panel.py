@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -35,7 +36,13 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.services.adjudication import GOLD, adopt_passage_command, adopt_segment_command
-from workbench.services.agreement import UNITS, Disagreement, agreement, disagreements
+from workbench.services.agreement import (
+    UNITS,
+    AgreementReport,
+    Disagreement,
+    agreement,
+    disagreements,
+)
 from workbench.services.changes import Changes
 from workbench.services.data import CodeInfo
 from workbench.services.merge import MergeReport, merge_projects, plan_merge
@@ -43,6 +50,7 @@ from workbench.services.project import Project
 from workbench.ui.application import show_error
 from workbench.ui.models.agreement import AgreementModel, DisagreementModel
 from workbench.ui.session import ProjectSession
+from workbench.ui.workers import Job, JobState, Progress
 
 REFRESH_DELAY_MS = 150  # coalesce a burst of changes into one recomputation
 PROJECT_FILTER = "Workbench projects (*.wbp)"
@@ -162,6 +170,18 @@ class AgreementPanel(QWidget):
             combo.setToolTip("The coders to compare")
         self.compute_button = QPushButton("&Compute", self)
         self.compute_button.clicked.connect(self.compute)
+        # Computing runs on a worker thread (a minute on a large project): a bar shows
+        # how far it is, and Cancel stops it between codes.
+        self._job: Job | None = None
+        self._again = False  # the project changed while computing: compute once more
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("agreement_progress")
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop computing (the numbers shown stay as they were)")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
         top = QHBoxLayout()
         top.addWidget(QLabel("Unit:", self))
         top.addWidget(self.unit_combo)
@@ -169,6 +189,8 @@ class AgreementPanel(QWidget):
         top.addWidget(self.coder_a)
         top.addWidget(self.coder_b)
         top.addWidget(self.compute_button)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.cancel_button)
         top.addStretch(1)
 
         self.model = AgreementModel(self)
@@ -233,6 +255,7 @@ class AgreementPanel(QWidget):
     # The session
 
     def set_session(self, session: ProjectSession | None) -> None:
+        self._stop()  # the worker reads the old project, which is about to close
         if self._session is not None:
             self._session.changed.disconnect(self._on_changed)
         self._session = session
@@ -279,34 +302,104 @@ class AgreementPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Compute the numbers and disagreements again, on a worker thread; `computed`
+        follows. While a computation runs, it is cancelled and started afresh."""
         session = self._session
         if session is None or not session.is_open or not self._computed:
             return
+        if self._job is not None:
+            self._again = True
+            self._job.cancel()
+            return
         coders = self.coders()
-        self.disagreement_model.set_disagreements(coders, [])
+        if "" in coders or coders[0] == coders[1]:
+            self.model.set_report(None)
+            self.disagreement_model.set_disagreements(coders, [])
+            self.status.setText("choose two different coders")
+            self._update_buttons()
+            self.computed.emit()
+            return
+        project, unit, bootstrap = session.project, self.unit_combo.currentData(), self.bootstrap
+
+        def work(progress: Progress) -> tuple[AgreementReport, list[Disagreement]]:
+            report = agreement(
+                project, coders=coders, unit=unit, bootstrap=bootstrap, progress=progress
+            )
+            return report, disagreements(project, coders)
+
+        job = self._job = Job(work, self)
+        job.progressed.connect(self._on_progress)
+        job.succeeded.connect(lambda result: self._show(coders, *result))
+        job.failed.connect(self._on_failed)
+        job.done.connect(self._on_job_done)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.status.setText("Computing agreement…")
+        job.start()
+
+    def cancel(self) -> None:
+        """Stop the running computation; the numbers shown stay as they were."""
+        if self._job is not None:
+            self._again = False
+            self._job.cancel()
+            self.status.setText("Cancelling…")
+
+    @property
+    def computing(self) -> bool:
+        return self._job is not None
+
+    def _stop(self) -> None:
+        """Cancel a running computation and wait for its thread (switching projects)."""
+        job = self._job
+        if job is None:
+            return
+        self._again = False
+        job.cancel()
+        job.wait()
+        job.finish_now()
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        codes = total - 1  # the last step is the overall row
+        self.progress.setFormat(
+            f"code {done + 1} of {codes}" if done < codes else "all codes together"
+        )
+        self.progress.setToolTip(label)
+
+    def _show(self, coders: list[str], report: AgreementReport, found: list[Disagreement]) -> None:
+        self.model.set_report(report)
+        self.disagreement_model.set_disagreements(coders, found)
         self.accept_a.setText(f"Accept {coders[0]}")
         self.accept_b.setText(f"Accept {coders[1]}")
-        try:
-            if "" in coders or coders[0] == coders[1]:
-                raise WorkbenchError("choose two different coders")
-            report = agreement(
-                session.project, coders=coders, unit=self.unit_combo.currentData(),
-                bootstrap=self.bootstrap,
-            )  # fmt: skip
-            found = disagreements(session.project, coders)
-        except WorkbenchError as exc:
-            self.model.set_report(None)
-            self.status.setText(str(exc))
-        else:
-            self.model.set_report(report)
-            self.disagreement_model.set_disagreements(coders, found)
-            self.status.setText(
-                f"{report.documents_compared} documents compared "
-                f"({report.documents_complete} coded by both); "
-                f"{len(found)} disagreement{'s' if len(found) != 1 else ''}"
-            )
+        self.status.setText(
+            f"{report.documents_compared} documents compared "
+            f"({report.documents_complete} coded by both); "
+            f"{len(found)} disagreement{'s' if len(found) != 1 else ''}"
+        )
         self._update_buttons()
         self.computed.emit()
+
+    def _on_failed(self, error: BaseException) -> None:
+        if isinstance(error, WorkbenchError):
+            self.model.set_report(None)
+            self.disagreement_model.set_disagreements(self.coders(), [])
+            self.status.setText(str(error))
+            self._update_buttons()
+            self.computed.emit()
+        else:  # a bug: the unexpected-error dialog, with its details
+            raise error
+
+    def _on_job_done(self) -> None:
+        job, self._job = self._job, None
+        if job is not None and job.state is JobState.CANCELLED and not self._again:
+            self.status.setText("Cancelled; the numbers shown are from before.")
+        self.progress.hide()
+        self.cancel_button.hide()
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def _on_changed(self, changes: Changes) -> None:
         if changes.coders:
