@@ -366,3 +366,13 @@ def test_ctrl_r_shows_what_another_session_wrote(qtbot, window: MainWindow, proj
         )
     )
     assert any(s.start == 10 and s.end == 40 for s in window.document_view.segments())
+
+
+def test_a_narrow_window_keeps_the_text_readable(qtbot, window: MainWindow) -> None:
+    """The side panes give way before the text: at 700 pixels the text column still
+    holds 36 average characters (it used to shrink to a sliver)."""
+    window.resize(700, 700)
+    qtbot.waitUntil(lambda: window.width() == 700)
+    chars = window.document_view.width() / window.fontMetrics().averageCharWidth()
+    assert chars >= 36
+    assert window.left.width() > 0 and window.annotation_pane.width() > 0

@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
             self.splitter.addWidget(widget)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(1, 1)  # extra width goes to the text
+        # ...and in a narrow window the side panes give way before the text does.
+        self.document_view.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
         self.setCentralWidget(self.splitter)
 
         # Docks exist from the start (with object names) so restoreState can place them.
