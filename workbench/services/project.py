@@ -34,15 +34,10 @@ def is_database_url(target: Path | str) -> bool:
 
 
 class Project:
-    def __init__(
-        self, db: Database, backup: Path | None = None, read_only_reason: str | None = None
-    ) -> None:
+    def __init__(self, db: Database, backup: Path | None = None) -> None:
         self.db = db
         self.history = History(db)
         self.backup = backup  # the pre-upgrade copy made when opening, if any
-        # Why a project asked to be opened for editing was opened read-only instead.
-        self.read_only_reason = read_only_reason
-        db.read_only_reason = read_only_reason
 
     @property
     def path(self) -> Path:
@@ -63,6 +58,11 @@ class Project:
     @property
     def read_only(self) -> bool:
         return self.db.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why a project asked to be opened for editing was opened read-only instead."""
+        return self.db.read_only_reason
 
     def run(self, command: Command) -> Changes:
         return self.history.run(command)
@@ -166,7 +166,7 @@ def open_project(path: Path | str, *, read_only: bool = False) -> Project:
             raise ProjectFileError(
                 f"{upgrade} but {reason}: copy it to a folder you can write to and open the copy"
             )
-        return Project(Database(path, read_only=True), read_only_reason=reason)
+        return Project(Database(path, read_only=True, read_only_reason=reason))
     backup = migrate.ensure_current(path)
     return Project(Database(path), backup=backup)
 

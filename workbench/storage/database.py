@@ -297,9 +297,13 @@ class Database:
     """One open project: a file, or a PostgreSQL database (`target` is then its URL).
     Sessions are short-lived: one per call."""
 
-    def __init__(self, target: Path | str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, target: Path | str, *, read_only: bool = False, read_only_reason: str | None = None
+    ) -> None:
         self.read_only = read_only
-        self.read_only_reason: str | None = None  # "the file is read-only", for messages
+        # Why a project asked for editing is read-only ("the file is read-only"), for
+        # the refusal of a write and the window's banner.
+        self.read_only_reason = read_only_reason
         self.url: str | None = None  # set for PostgreSQL
         if postgres.is_url(target):
             self.url = str(target).strip()
