@@ -347,7 +347,9 @@ class AnnotationPane(QWidget):
         self._inverse_names: dict[str, str] = {}  # relation type uuid -> inverse name
         # The last link lines made, by (link uuid, outgoing): the other passage, the
         # label and the place they were made for (see _link_lines).
-        self._lines: dict[tuple[str, bool], tuple[SegmentInfo, str, str, _LinkLine]] = {}
+        self._lines: dict[
+            tuple[str, bool], tuple[SegmentInfo | PassageRef, str, str, _LinkLine]
+        ] = {}
         self._current: str | None = None
         # Layout state. Card tops are content y: from the top of the document.
         self._metrics = _Metrics(self.font())
